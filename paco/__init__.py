@@ -1,0 +1,48 @@
+"""PaCo: the participant-facing application (DESIGN.md §2)."""
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as config_module
+from .errors import register_error_handlers
+from .extensions import db, jwt, limiter, migrate, sock
+from .request_log import configure_logging, init_request_log
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, then ``config`` overrides (tests)."""
+    app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
+    settings = config_module.from_environment()
+    settings.update(config or {})
+    app.config.update(settings)
+    config_module.check_production(app.config)
+    configure_logging(app.config["PACO_LOG_LEVEL"])
+    if app.config["PACO_TRUST_PROXY"]:
+        hops = app.config["PACO_TRUST_PROXY"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    from .auth.tokens import configure_jwt
+
+    configure_jwt(app)
+    # Rate-limit counters must be shared when several instances run; Redis when configured.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+
+    from . import models  # noqa: F401  (tables must be known to metadata before migrate binds)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.PROJECT_DIR / "migrations"))
+    jwt.init_app(app)
+    sock.init_app(app)
+    limiter.init_app(app)
+
+    from .auth import bp as auth_bp
+    from .chat import bp as chat_bp
+    from .health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(chat_bp)
+    register_error_handlers(app)
+    init_request_log(app)
+    return app

@@ -1,0 +1,14 @@
+"""The data model (DESIGN.md §6), one module per aggregate."""
+from .adherence import ADHERENCE_MEASURES, AdherenceRecord
+from .audit import AuditEvent
+from .chat import Conversation, Message, TurnMetrics
+from .consent import Disclaimer, DisclaimerAcknowledgment
+from .participants import PARTICIPANT_STATUSES, Cohort, ResearchID
+from .staff import STAFF_ROLES, StaffUser
+from .types import utcnow
+
+__all__ = [
+    "ADHERENCE_MEASURES", "AdherenceRecord", "AuditEvent", "Cohort", "Conversation", "Disclaimer",
+    "DisclaimerAcknowledgment", "Message", "PARTICIPANT_STATUSES", "ResearchID", "STAFF_ROLES",
+    "StaffUser", "TurnMetrics", "utcnow",
+]

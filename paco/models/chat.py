@@ -1,0 +1,77 @@
+"""Conversations, their messages and the per-turn latency metrics."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+MESSAGE_ROLES = ("user", "assistant")
+MESSAGE_STATUSES = ("complete", "interrupted", "failed")
+CONVERSATION_ID_MAX_LENGTH = 100
+
+
+class Conversation(db.Model):
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    research_id: Mapped[str] = mapped_column(ForeignKey("research_ids.research_id"), nullable=False, index=True)
+    conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_ID_MAX_LENGTH), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    def __str__(self):
+        return self.conversation_id
+
+
+class Message(db.Model):
+    """One message. Assistant rows record what produced them and how the turn ended."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(f"role IN {MESSAGE_ROLES}", name="role"),
+        CheckConstraint(f"status IN {MESSAGE_STATUSES}", name="status"),
+        Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.conversation_id"), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    audio_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="complete")
+    provider: Mapped[str | None] = mapped_column(String(40))
+    model: Mapped[str | None] = mapped_column(String(100))
+    prompt_version: Mapped[str | None] = mapped_column(String(40))
+    safety_category: Mapped[str | None] = mapped_column(String(40), index=True)
+    safety_rule: Mapped[str | None] = mapped_column(String(100))
+
+    metrics: Mapped[TurnMetrics | None] = relationship(back_populates="message", uselist=False)
+
+
+class TurnMetrics(db.Model):
+    """Timings of one assistant turn, in milliseconds from the moment the user message arrived."""
+
+    __tablename__ = "turn_metrics"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    first_token_ms: Mapped[float | None] = mapped_column(Float)
+    first_sentence_ms: Mapped[float | None] = mapped_column(Float)
+    first_audio_ms: Mapped[float | None] = mapped_column(Float)
+    total_ms: Mapped[float | None] = mapped_column(Float)
+    tts_ms: Mapped[float | None] = mapped_column(Float)
+    response_chars: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    response_tokens: Mapped[int | None] = mapped_column(Integer)
+    sentences: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    audio_cache_hits: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    provider_errors: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    tts_errors: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    error_detail: Mapped[str | None] = mapped_column(Text)
+
+    message: Mapped[Message] = relationship(back_populates="metrics")

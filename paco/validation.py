@@ -1,0 +1,86 @@
+"""Strict parsing of JSON request bodies into plain values, with specific errors."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Request
+
+from .errors import ApiError
+from .models.chat import CONVERSATION_ID_MAX_LENGTH
+from .models.participants import RESEARCH_ID_MAX_LENGTH
+
+_RESEARCH_ID_RE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]*$")
+_CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def json_body(request: Request) -> dict:
+    """The request's JSON object, or a 400 that says what is wrong with it."""
+    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    if not raw.strip():
+        raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
+    return body
+
+
+def field(body: dict, name: str, kind: type, *, required: bool = True, default: Any = None):
+    """One field of a parsed body, checked for presence and type (bool is not an int here)."""
+    if name not in body or body[name] is None:
+        if required:
+            raise ApiError(400, "missing_field", f"The field '{name}' is required.")
+        return default
+    value = body[name]
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ApiError(400, "invalid_field", f"The field '{name}' must be a whole number.")
+    if kind is str and not isinstance(value, str):
+        raise ApiError(400, "invalid_field", f"The field '{name}' must be a string.")
+    return value
+
+
+def normalise_research_id(value: str) -> str:
+    """Research IDs are case-insensitive for people typing them: stored and compared upper-case.
+
+    Only spaces are trimmed: a control character anywhere (a pasted newline included) is refused.
+    """
+    return value.strip(" ").upper()
+
+
+def research_id_problem(value: str) -> str | None:
+    """Why a (normalised) research ID is malformed, or None; shared by the API and the importers."""
+    if _CONTROL_RE.search(value):
+        return "The research ID contains characters that are not allowed."
+    if not value:
+        return "The research ID is empty."
+    if len(value) > RESEARCH_ID_MAX_LENGTH:
+        return f"The research ID is longer than {RESEARCH_ID_MAX_LENGTH} characters."
+    if not _RESEARCH_ID_RE.match(value):
+        return "The research ID may contain only letters, digits, '-', '_' and '.'."
+    return None
+
+
+def research_id_field(body: dict, name: str = "research_id") -> str:
+    value = normalise_research_id(field(body, name, str))
+    problem = research_id_problem(value)
+    if problem:
+        raise ApiError(400, "invalid_research_id", problem)
+    return value
+
+
+def is_valid_conversation_id(value: Any) -> bool:
+    return (isinstance(value, str) and 0 < len(value) <= CONVERSATION_ID_MAX_LENGTH
+            and bool(_CONVERSATION_ID_RE.match(value)))
+
+
+def conversation_id_field(body: dict, name: str = "conversation_id") -> str:
+    value = field(body, name, str)
+    if not is_valid_conversation_id(value):
+        raise ApiError(400, "invalid_conversation_id",
+                       f"The conversation ID must be 1-{CONVERSATION_ID_MAX_LENGTH} letters, digits, '_' or '-'.")
+    return value
