@@ -1,0 +1,92 @@
+"""Seed-compatible sign-in endpoints; views are thin: parse, one service call, respond."""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
+from flask_jwt_extended import create_access_token, set_access_cookies, unset_jwt_cookies
+
+from ..errors import ApiError
+from ..models.types import iso_utc
+from ..extensions import limiter
+from ..services import consent
+from ..services.participants import (
+    NOT_ACCEPTED_MESSAGE, active_participant, find_participant, require_current_acknowledgment,
+)
+from ..validation import field, json_body, research_id_field
+from . import bp
+from .tokens import participant_required
+
+
+def _auth_limit():
+    return current_app.config["PACO_RATE_LIMIT_AUTH"]
+
+
+def _current_disclaimer_or_404():
+    disclaimer = consent.current_disclaimer()
+    if disclaimer is None:
+        raise ApiError(404, "no_disclaimer", "No disclaimer has been published yet.")
+    return disclaimer
+
+
+@bp.post("/validate-research-id")
+@limiter.limit(_auth_limit)
+def validate_research_id():
+    research_id = research_id_field(json_body(request))
+    participant = find_participant(research_id)
+    if participant is None or not participant.is_active:
+        return jsonify(valid=False, disclaimer_required=False, message=NOT_ACCEPTED_MESSAGE)
+    disclaimer = consent.current_disclaimer()
+    required = disclaimer is not None and not consent.has_acknowledged(research_id, disclaimer)
+    return jsonify(valid=True, disclaimer_required=required,
+                   disclaimer_version=disclaimer.version if disclaimer else None)
+
+
+@bp.get("/disclaimer")
+def get_disclaimer():
+    disclaimer = _current_disclaimer_or_404()
+    return jsonify(version=disclaimer.version, text=disclaimer.text,
+                   content_hash=disclaimer.content_hash,
+                   published_at=iso_utc(disclaimer.published_at))
+
+
+@bp.post("/acknowledge-disclaimer")
+@limiter.limit(_auth_limit)
+def acknowledge_disclaimer():
+    body = json_body(request)
+    research_id = research_id_field(body)
+    version = field(body, "version", int, required=False)
+    active_participant(research_id)
+    disclaimer = _current_disclaimer_or_404()
+    if version is not None and version != disclaimer.version:
+        raise ApiError(409, "disclaimer_outdated",
+                       f"Version {version} is not the current disclaimer (v{disclaimer.version}). "
+                       "Please read the current version.")
+    consent.acknowledge(research_id, disclaimer, request.headers.get("User-Agent", ""))
+    return jsonify(acknowledged=True, version=disclaimer.version)
+
+
+@bp.post("/login")
+@limiter.limit(_auth_limit)
+def login():
+    research_id = research_id_field(json_body(request))
+    active_participant(research_id)
+    require_current_acknowledgment(research_id)
+    token = create_access_token(identity=research_id)
+    expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    response = jsonify(access_token=token, token_type="bearer",
+                       expires_in=int(expires.total_seconds()))
+    set_access_cookies(response, token)
+    return response
+
+
+@bp.get("/session")
+@participant_required
+def session_info():
+    """Who the cookie or bearer token belongs to: lets the web app resume after a reload."""
+    return jsonify(research_id=g.participant.research_id, authenticated=True)
+
+
+@bp.post("/logout")
+def logout():
+    response = jsonify(signed_out=True)
+    unset_jwt_cookies(response)
+    return response

@@ -1,0 +1,77 @@
+"""JWT rules: HS256 only, 24 h, identity from the token's ``sub``; JSON errors for every failure."""
+from __future__ import annotations
+
+from functools import wraps
+
+import jwt as pyjwt
+from flask import Flask, g
+from flask_jwt_extended import decode_token, get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
+
+from ..errors import ApiError, error_response
+from ..extensions import jwt
+from ..services.participants import authorize_participant
+
+
+def configure_jwt(app: Flask) -> None:
+    app.config.update(
+        JWT_ALGORITHM="HS256",
+        JWT_DECODE_ALGORITHMS=["HS256"],
+        JWT_TOKEN_LOCATION=["headers", "cookies"],
+        JWT_ACCESS_COOKIE_PATH="/api/",
+        JWT_ACCESS_CSRF_COOKIE_PATH="/",
+        JWT_COOKIE_SAMESITE="Strict",
+        JWT_COOKIE_SECURE=app.config["PACO_COOKIE_SECURE"],
+        JWT_COOKIE_CSRF_PROTECT=True,
+        JWT_SESSION_COOKIE=False,
+        JWT_ERROR_MESSAGE_KEY="message",
+    )
+
+
+@jwt.expired_token_loader
+def _expired(_header, _payload):
+    return error_response(401, "token_expired", "Your session has expired. Please sign in again.")
+
+
+@jwt.invalid_token_loader
+def _invalid(reason: str):
+    return error_response(401, "invalid_token", "The access token is not valid.")
+
+
+@jwt.unauthorized_loader
+def _missing(reason: str):
+    if "CSRF" in reason:
+        return error_response(401, "csrf_missing", "The X-CSRF-TOKEN header is missing.")
+    return error_response(401, "missing_token", "Sign in first: no access token was sent.")
+
+
+@jwt.token_verification_failed_loader
+def _failed(_header, _payload):
+    return error_response(401, "invalid_token", "The access token is not valid.")
+
+
+def participant_required(view):
+    """Require a valid access token of a participant who may still use PaCo (sets ``g.participant``)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        verify_jwt_in_request()
+        g.participant = authorize_participant(get_jwt_identity())
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def research_id_from_token(token: object) -> str:
+    """Decode a token sent outside the Authorization header (WebSocket frames, seed protocol)."""
+    if not isinstance(token, str) or not token or len(token) > 4096:
+        raise ApiError(401, "invalid_token", "The access token is missing or not valid.")
+    try:
+        claims = decode_token(token)
+    except pyjwt.ExpiredSignatureError:
+        raise ApiError(401, "token_expired", "Your session has expired. Please sign in again.") from None
+    except (pyjwt.PyJWTError, JWTExtendedException, ValueError):
+        raise ApiError(401, "invalid_token", "The access token is not valid.") from None
+    if claims.get("type") != "access" or not isinstance(claims.get("sub"), str):
+        raise ApiError(401, "invalid_token", "The access token is not valid.")
+    return claims["sub"]

@@ -1,0 +1,6 @@
+"""Chat: the WebSocket turn pipeline, the history API and the audio files (DESIGN.md §4)."""
+from flask import Blueprint
+
+bp = Blueprint("chat", __name__, url_prefix="/api/v1/chat")
+
+from . import history  # noqa: E402,F401  (registers the views on bp)

@@ -1,0 +1,74 @@
+"""Conversations and their messages."""
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import ApiError
+from ..extensions import db
+from ..models import Conversation, Message
+from ..models.types import iso_utc
+
+HISTORY_MAX_LIMIT = 200
+
+
+def find_conversation(conversation_id: str) -> Conversation | None:
+    return db.session.execute(
+        db.select(Conversation).where(Conversation.conversation_id == conversation_id)
+    ).scalar_one_or_none()
+
+
+def _not_found() -> ApiError:
+    # Same answer for "someone else's" and "no such conversation": IDs reveal nothing.
+    return ApiError(404, "conversation_not_found", "That conversation was not found.")
+
+
+def open_conversation(research_id: str, conversation_id: str) -> Conversation:
+    """The participant's conversation; a new ID starts one owned by them, another's is refused."""
+    conversation = find_conversation(conversation_id)
+    if conversation is None:
+        conversation = Conversation(research_id=research_id, conversation_id=conversation_id)
+        db.session.add(conversation)
+        try:
+            db.session.commit()
+        except IntegrityError:  # created by a concurrent request in the meantime
+            db.session.rollback()
+            conversation = find_conversation(conversation_id)
+    if conversation is None or conversation.research_id != research_id:
+        raise _not_found()
+    return conversation
+
+
+def history(research_id: str, conversation_id: str, limit: int) -> list[Message]:
+    """The newest ``limit`` messages in order; an unused ID has an empty history."""
+    if not 1 <= limit <= HISTORY_MAX_LIMIT:
+        raise ApiError(400, "invalid_field", f"The field 'limit' must be between 1 and {HISTORY_MAX_LIMIT}.")
+    conversation = find_conversation(conversation_id)
+    if conversation is None:
+        return []
+    if conversation.research_id != research_id:
+        raise _not_found()
+    newest = db.session.execute(
+        db.select(Message).where(Message.conversation_id == conversation_id)
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
+    ).scalars().all()
+    return list(reversed(newest))
+
+
+def list_conversations(research_id: str, limit: int = 20) -> list[Conversation]:
+    return db.session.execute(
+        db.select(Conversation).where(Conversation.research_id == research_id)
+        .order_by(Conversation.updated_at.desc()).limit(limit)
+    ).scalars().all()
+
+
+def message_json(message: Message) -> dict:
+    data = {
+        "id": message.id,
+        "role": message.role,
+        "content": message.content,
+        "timestamp": iso_utc(message.created_at),
+        "status": message.status,
+    }
+    if message.safety_category:
+        data["safety"] = {"category": message.safety_category, "rule": message.safety_rule}
+    return data
