@@ -1,0 +1,14 @@
+"""Composition root: gevent's monkey-patch first, then the app, the admin site and the CLI.
+
+The patch must run before anything imports ssl, socket users, psycopg or the OpenAI client:
+imported earlier, they keep blocking calls that stall every other connection (NOTES.md).
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+from paco import create_app  # noqa: E402
+from scripts import register_cli  # noqa: E402
+
+app = create_app()
+register_cli(app)
