@@ -1,0 +1,68 @@
+"""Run PaCo as the README does (gunicorn, gevent worker, wsgi:app) on a free port."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from tests.standins.base import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class LiveServer:
+    def __init__(self, env: dict[str, str], workers: int = 1, log_path: str | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.env = env
+        self.workers = workers
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self) -> "LiveServer":
+        env = {**os.environ, **self.env, "WEB_CONCURRENCY": str(self.workers)}
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        self._log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=self._log,
+        )
+        wait_for_port(self.port, timeout=30, proc=self.proc)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._log not in (None, subprocess.DEVNULL):
+            self._log.close()
+
+    def request(self, method: str, path: str, body=None, headers=None):
+        """A plain HTTP call; returns (status, parsed JSON or text, headers)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(req, timeout=15) as resp:
+                status, raw, hdrs = resp.status, resp.read(), resp.headers
+        except urllib.error.HTTPError as err:
+            status, raw, hdrs = err.code, err.read(), err.headers
+        try:
+            return status, json.loads(raw), hdrs
+        except ValueError:
+            return status, raw.decode(errors="replace"), hdrs
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
