@@ -23,6 +23,7 @@ for _name in ("DATABASE_URL", "OPENAI_API_KEY", "GROQ_API_KEY", "ELEVENLABS_API_
 
 from paco import create_app  # noqa: E402
 from paco.extensions import db as _db  # noqa: E402
+from tests.support.site import compose_site  # noqa: E402
 from tests.support.databases import ENGINES, create_database, drop_database, empty_tables, postgres_admin_url  # noqa: E402
 
 TEST_SETTINGS = {
@@ -57,7 +58,7 @@ def make_app(database_url):
     built = []
 
     def factory(**overrides):
-        app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        app = compose_site(create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url, **overrides}))
         built.append(app)
         return app
 

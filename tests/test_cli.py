@@ -1,11 +1,9 @@
 """The documented commands: ``flask demo load`` is idempotent and leaves IDs active, unacknowledged."""
 from paco.extensions import db
 from paco.models import Cohort, Disclaimer, DisclaimerAcknowledgment, ResearchID
-from scripts import register_cli
 
 
 def test_demo_load_twice(app, runner):
-    register_cli(app)
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0 and "10 research_ids" in first.output
     second = runner.invoke(args=["demo", "load"])
