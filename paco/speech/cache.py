@@ -1,0 +1,106 @@
+"""Content-addressed audio cache: sha256(provider, voice, model, format, normalised text) -> MP3.
+
+Files live under a two-level fan-out (ab/abcdef....mp3) so no directory grows huge; the same
+key names the public URL /api/v1/audio/<key>.mp3. With a Redis client the cache is also read-
+and write-through Redis, so several app instances share what any of them synthesised (give a client
+without decode_responses: values are bytes). A cache failure is never fatal: it only means
+synthesising again. Files do not expire by themselves; Redis entries do (ttl_seconds).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def is_valid_key(key: str) -> bool:
+    """Exactly 64 lowercase hex characters (anything else must never reach the filesystem)."""
+    return isinstance(key, str) and _KEY.fullmatch(key) is not None
+
+
+def normalise_text(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+class AudioCache:
+    def __init__(self, directory: str | Path, redis_client=None,
+                 ttl_seconds: int = 30 * 24 * 3600, redis_prefix: str = "paco:audio:"):
+        self.directory = Path(directory)
+        self.redis = redis_client
+        self.ttl_seconds = ttl_seconds
+        self.redis_prefix = redis_prefix
+
+    @staticmethod
+    def key(provider: str, voice: str, model: str, output_format: str, text: str) -> str:
+        # JSON keeps the fields apart: ("a b", "c") and ("a", "b c") must not collide.
+        payload = json.dumps([provider, voice, model, output_format, normalise_text(text)],
+                             ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def path_for(self, key: str) -> Path:
+        if not is_valid_key(key):
+            raise ValueError("audio cache key must be 64 lowercase hex characters")
+        return self.directory / key[:2] / f"{key}.mp3"
+
+    def get(self, key: str) -> bytes | None:
+        path = self.path_for(key)
+        try:
+            audio = path.read_bytes()
+            if audio:
+                return audio
+        except FileNotFoundError:
+            pass
+        except OSError:
+            log.warning("audio cache: cannot read %s", path, exc_info=True)
+        audio = self._redis_get(key)
+        if audio:
+            self._write_file(path, audio)  # later reads (and the audio route) stay local
+        return audio or None
+
+    def put(self, key: str, audio: bytes) -> None:
+        path = self.path_for(key)
+        if not audio:
+            return
+        self._write_file(path, audio)
+        if self.redis is not None:
+            try:
+                self.redis.set(self.redis_prefix + key, audio, ex=self.ttl_seconds)
+            except Exception:
+                log.warning("audio cache: redis write failed", exc_info=True)
+
+    def _redis_get(self, key: str) -> bytes | None:
+        if self.redis is None:
+            return None
+        try:
+            return self.redis.get(self.redis_prefix + key)
+        except Exception:
+            log.warning("audio cache: redis read failed", exc_info=True)
+            return None
+
+    def _write_file(self, path: Path, audio: bytes) -> None:
+        # Written beside the target then renamed: a reader sees the whole file or none.
+        tmp = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+            os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the file from a front web server
+            with os.fdopen(fd, "wb") as f:
+                f.write(audio)
+            os.replace(tmp, path)
+            tmp = None
+        except OSError:
+            log.warning("audio cache: cannot write %s", path, exc_info=True)
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
