@@ -14,11 +14,15 @@ import logging
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 _KEY = re.compile(r"[0-9a-f]{64}")
+# After a Redis error, leave Redis alone this long: a client retrying a dead server can take
+# seconds per call (redis-py 8 by default: ~4 s), which would hold up every sentence's audio.
+REDIS_BACKOFF_SECONDS = 30.0
 
 
 def is_valid_key(key: str) -> bool:
@@ -37,6 +41,7 @@ class AudioCache:
         self.redis = redis_client
         self.ttl_seconds = ttl_seconds
         self.redis_prefix = redis_prefix
+        self._redis_down_until = 0.0
 
     @staticmethod
     def key(provider: str, voice: str, model: str, output_format: str, text: str) -> str:
@@ -70,19 +75,21 @@ class AudioCache:
         if not audio:
             return
         self._write_file(path, audio)
-        if self.redis is not None:
-            try:
-                self.redis.set(self.redis_prefix + key, audio, ex=self.ttl_seconds)
-            except Exception:
-                log.warning("audio cache: redis write failed", exc_info=True)
+        self._redis_call("set", self.redis_prefix + key, audio, ex=self.ttl_seconds)
 
     def _redis_get(self, key: str) -> bytes | None:
-        if self.redis is None:
+        audio = self._redis_call("get", self.redis_prefix + key)
+        return audio if isinstance(audio, bytes) else None
+
+    def _redis_call(self, method: str, *args, **kwargs):
+        if self.redis is None or time.monotonic() < self._redis_down_until:
             return None
         try:
-            return self.redis.get(self.redis_prefix + key)
-        except Exception:
-            log.warning("audio cache: redis read failed", exc_info=True)
+            return getattr(self.redis, method)(*args, **kwargs)
+        except Exception as exc:
+            self._redis_down_until = time.monotonic() + REDIS_BACKOFF_SECONDS
+            log.warning("audio cache: redis %s failed (%s); files only for %ds",
+                        method, exc, REDIS_BACKOFF_SECONDS)
             return None
 
     def _write_file(self, path: Path, audio: bytes) -> None:
