@@ -1,4 +1,4 @@
-"""Offline text-to-speech: libespeak-ng (from the espeakng-loader wheel) through ctypes, MP3 via lameenc.
+"""Offline text-to-speech: libespeak-ng (espeakng-loader wheel) through ctypes, MP3 via lameenc.
 
 libespeak-ng keeps global state and is not thread-safe (concurrent calls crash with a double
 free), so there is one process-wide engine behind a native lock. Under gevent the C call would
@@ -76,8 +76,9 @@ class _Engine:
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
                                      ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, _BUFFER_MS,
-                                     espeakng_loader.get_data_path().encode(), _INITIALIZE_DONT_EXIT)
+        data_path = espeakng_loader.get_data_path().encode()
+        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, _BUFFER_MS, data_path,
+                                     _INITIALIZE_DONT_EXIT)
         if rate != SAMPLE_RATE:
             raise TTSError("engine", f"espeak_Initialize returned {rate}")
         lib.espeak_SetSynthCallback(self._callback)

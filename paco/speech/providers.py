@@ -8,6 +8,7 @@ one sentence without losing its text.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from typing import Mapping, Protocol, runtime_checkable
 
@@ -41,7 +42,8 @@ _clients: dict = {}
 
 def _sdk_client(api_key: str, base_url: str, connect_timeout: float, read_timeout: float):
     """One SDK client (and connection pool) per process and settings, built on first use."""
-    key = (api_key, base_url, connect_timeout, read_timeout)
+    # The pid keeps a forked worker from reusing its parent's pooled connections.
+    key = (os.getpid(), api_key, base_url, connect_timeout, read_timeout)
     client = _clients.get(key)
     if client is None:
         import httpx
@@ -107,7 +109,7 @@ class ElevenLabsTTS:
                     request_options={"chunk_size": None, "max_retries": 0})
                 for chunk in stream:
                     audio += chunk
-                    # Without gevent this bounds a slow trickle; a full stall ends at the read timeout.
+                    # Without gevent this bounds a slow trickle; a stall ends at the read timeout.
                     if time.monotonic() > deadline:
                         raise TTSError("timeout", f"no complete audio after {self.timeout:g}s")
         except TTSError:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 _END_MARKS = ".!?"
-# Closing quotes, brackets and markdown emphasis that may follow an end mark: `end."` `(end.)` `**end.**`
+# Closing quotes, brackets and markdown emphasis that may follow an end mark: `."` `.)` `.**`
 _CLOSERS = "\"'”’»)]}*_"
 _OPENERS = "\"'“‘«([{*_"
 
@@ -47,7 +47,11 @@ def clean_markdown(text: str) -> str:
 
 
 class SentenceSplitter:
-    """Feed text deltas; get back the sentences completed so far, cleaned and in order."""
+    """Feed text deltas; get back the sentences completed so far, cleaned and in order.
+
+    A fragment shorter than min_chars, or with digits but no letters ("1." on its own line),
+    is spoken together with the next one; fragments with neither ("---") are dropped.
+    """
 
     def __init__(self, min_chars: int = 1):
         self.min_chars = min_chars

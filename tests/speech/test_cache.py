@@ -93,7 +93,7 @@ def test_readers_never_see_a_partial_file(tmp_path):
             if audio is not None:
                 seen.add(audio in payloads)
 
-    threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader) for _ in range(2)]
+    threads = [threading.Thread(target=f) for f in (writer, reader, reader)]
     for t in threads:
         t.start()
     for t in threads:

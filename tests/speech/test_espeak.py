@@ -82,9 +82,10 @@ def test_errors_are_tts_errors():
     with pytest.raises(TTSError) as exc:
         EspeakTTS().synthesize("   ")
     assert exc.value.reason == "empty text"
-    with pytest.raises(TTSError) as exc:
-        EspeakTTS(voice="no-such-voice").synthesize("Hello.")
-    assert exc.value.reason == "engine"
+    for use_pool in (False, True):  # an error in the pool thread reaches the caller too
+        with pytest.raises(TTSError) as exc:
+            EspeakTTS(voice="no-such-voice", use_pool=use_pool).synthesize("Hello.")
+        assert exc.value.reason == "engine"
     mp3_frames(EspeakTTS().synthesize("Still works after a bad voice."))
     with pytest.raises(ValueError):
         EspeakTTS(output_format="pcm_16000")
