@@ -1,7 +1,6 @@
 """The ElevenLabs provider, through the real SDK, against the stand-in server."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
