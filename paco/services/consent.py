@@ -6,6 +6,7 @@ import hashlib
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Disclaimer, DisclaimerAcknowledgment, utcnow
+from . import audit
 
 USER_AGENT_MAX = 512
 
@@ -70,3 +71,55 @@ def publish(disclaimer: Disclaimer) -> Disclaimer:
     disclaimer.published_at = utcnow()
     db.session.commit()
     return disclaimer
+
+
+# --- staff changes to disclaimer versions, each committed with its audit event ---------------
+# create_draft and publish commit; the event is added to the transaction first, so their
+# commit carries both (and a refusal rolls both back).
+
+def _audited(actor: str, action: str, target: str, detail: dict, ip: str | None, change):
+    try:
+        audit.record(actor, action, target, detail, ip)
+        return change()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def create_draft_audited(text: str, actor: str, ip: str | None) -> Disclaimer:
+    text = (text or "").strip()
+    if not text:
+        raise ApiError(400, "empty_disclaimer", "A disclaimer needs some text.")
+    audit.lock_chain()  # every audited write waits here, so the version read below stays the next one
+    version = (db.session.execute(db.select(db.func.max(Disclaimer.version))).scalar() or 0) + 1
+    detail = {"after": {"version": version, "text": text, "content_hash": content_hash(text)}}
+    return _audited(actor, "create", f"disclaimers:{version}", detail, ip, lambda: create_draft(text))
+
+
+def publish_audited(disclaimer: Disclaimer, actor: str, ip: str | None) -> Disclaimer:
+    if disclaimer.published_at is not None:
+        raise ApiError(409, "already_published", f"Disclaimer v{disclaimer.version} is already published.")
+    detail = {"version": disclaimer.version, "content_hash": content_hash(disclaimer.text)}
+    return _audited(actor, "disclaimer.publish", f"disclaimers:{disclaimer.version}", detail, ip,
+                    lambda: publish(disclaimer))
+
+
+def published_change_problem(disclaimer: Disclaimer) -> str | None:
+    if disclaimer.published_at is not None:
+        return (f"Disclaimer v{disclaimer.version} is published and is never changed or deleted; "
+                "make a new version instead.")
+    return None
+
+
+def edit_draft(disclaimer: Disclaimer, text: str, actor: str, ip: str | None) -> bool:
+    problem = published_change_problem(disclaimer)
+    text = (text or "").strip()
+    if problem or not text:
+        raise ApiError(409 if problem else 400, "not_editable" if problem else "empty_disclaimer",
+                       problem or "A disclaimer needs some text.")
+
+    def apply(draft):
+        draft.text = text
+        draft.content_hash = content_hash(text)
+
+    return audit.update(disclaimer, apply, actor, ip)

@@ -1,0 +1,160 @@
+"""Staff accounts: argon2 passwords, sign-in with lockout, account changes. Every step audited."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..extensions import db
+from ..models import STAFF_ROLES, StaffUser, utcnow
+from . import audit
+
+PASSWORD_MIN_LENGTH = 12
+LOCKOUT_FAILURES = 5
+LOCKOUT_MINUTES = 15
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+_hasher = PasswordHasher()
+_dummy_hash: str | None = None
+
+
+class StaffError(ValueError):
+    """A request about a staff account that cannot be done; the message says why."""
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def email_problem(email: str) -> str | None:
+    if not _EMAIL_RE.match(email) or len(email) > 254:
+        return "Enter a valid email address."
+    return None
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    if len(password or "") < PASSWORD_MIN_LENGTH:
+        return f"The password must be at least {PASSWORD_MIN_LENGTH} characters long."
+    if email and password.strip().lower() == email.lower():
+        return "The password must not be the email address."
+    return None
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _check_password(stored: str | None, password: str) -> bool:
+    global _dummy_hash
+    if stored is None:
+        # Unknown accounts cost the same time as known ones, so timing does not reveal emails.
+        _dummy_hash = _dummy_hash or _hasher.hash("not-a-real-password-0000")
+        stored = _dummy_hash
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def find_staff(email: str) -> StaffUser | None:
+    return db.session.execute(
+        db.select(StaffUser).where(StaffUser.email == normalise_email(email))
+    ).scalar_one_or_none()
+
+
+def new_staff(email: str, role: str, password: str) -> StaffUser:
+    """A validated, unsaved account (the caller saves it with its audit event)."""
+    email = normalise_email(email)
+    problem = email_problem(email) or password_problem(password, email)
+    if role not in STAFF_ROLES:
+        problem = problem or f"The role must be one of: {', '.join(STAFF_ROLES)}."
+    if problem:
+        raise StaffError(problem)
+    if find_staff(email) is not None:
+        raise StaffError(f"A staff account for {email} already exists.")
+    return StaffUser(email=email, role=role, password_hash=hash_password(password), active=True,
+                     failed_logins=0)
+
+
+def create_staff(email: str, role: str, password: str, actor: str, ip: str | None = None) -> StaffUser:
+    return audit.create(new_staff(email, role, password), actor, ip)
+
+
+def set_password(user: StaffUser, password: str, actor: str, ip: str | None = None) -> None:
+    problem = password_problem(password, user.email)
+    if problem:
+        raise StaffError(problem)
+
+    def apply(u):
+        u.password_hash = hash_password(password)
+        u.failed_logins = 0
+        u.locked_until = None
+
+    audit.update(user, apply, actor, ip, extra={"password": "changed"})
+
+
+# --- sign-in --------------------------------------------------------------------------------
+
+@dataclass
+class SignIn:
+    user: StaffUser | None
+    reason: str  # "ok", or why it was refused (audit only: people see one message)
+
+
+def authenticate(email: str, password: str, ip: str | None, *, now: datetime | None = None,
+                 max_failures: int = LOCKOUT_FAILURES, lock_minutes: int = LOCKOUT_MINUTES) -> SignIn:
+    """Check a sign-in attempt, count failures, lock the account after ``max_failures``.
+
+    While an account is locked even the right password is refused, and the attempt is audited.
+    """
+    now = now or utcnow()
+    email = normalise_email(email)[:254]
+    user = db.session.execute(
+        db.select(StaffUser).where(StaffUser.email == email).with_for_update()
+    ).scalar_one_or_none()
+    password_ok = _check_password(user.password_hash if user else None, password)
+    detail: dict = {}
+    if user is None:
+        reason = "unknown_email"
+    elif user.locked_until is not None and user.locked_until > now:
+        reason = "locked"
+        detail["locked_until"] = user.locked_until
+    elif not user.active:
+        reason = "inactive"
+    elif not password_ok:
+        reason = "wrong_password"
+        user.failed_logins += 1
+        detail["failed_logins"] = user.failed_logins
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + timedelta(minutes=lock_minutes)
+            user.failed_logins = 0  # a fresh allowance once the lock expires
+            detail["locked_until"] = user.locked_until
+    else:
+        reason = "ok"
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+    action = "signin.success" if reason == "ok" else "signin.failure"
+    if reason != "ok":
+        detail["reason"] = reason
+    try:
+        audit.record(email, action, f"staff_users:{email}", detail, ip)
+        if "locked_until" in detail and reason == "wrong_password":
+            audit.record(email, "signin.locked", f"staff_users:{email}",
+                         {"locked_until": detail["locked_until"], "minutes": lock_minutes}, ip)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return SignIn(user if reason == "ok" else None, reason)
+
+
+def session_fingerprint(user: StaffUser) -> str:
+    """Changes when the password does, so changing it ends every other session."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
