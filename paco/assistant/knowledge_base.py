@@ -80,7 +80,10 @@ _PHRASES = [
     (r"\bemergency room\b|\ber\b|\bhospital\b|\bambulance\b", " emergency "),
     (r"\bwhat (?:is|exactly is|does)\b|\bwhats\b|\bdefine\b|\bmean(?:s|ing)?\b|\bexplain\b", " definition "),
 ]
-_PHRASE_RES = [(re.compile(p), r) for p, r in _PHRASES]
+# One pass; at each word start the first listed phrase wins (look-behind skips mid-word spots).
+_PHRASE_RE = re.compile(
+    r"(?<![a-z0-9])(?:" + "|".join(f"(?P<p{i}>{p})" for i, (p, _) in enumerate(_PHRASES)) + ")")
+_PHRASE_REPL = {f"p{i}": r for i, (_, r) in enumerate(_PHRASES)}
 
 # canonical word: the brand names, lay words and misspellings folded onto it
 _SYNONYM_GROUPS = {
@@ -131,6 +134,7 @@ _SYNONYMS = {word: canon for canon, words in _SYNONYM_GROUPS.items() for word in
 _CVC = re.compile(r"[^aeiou][aeiouy][^aeiouwxy]$")
 
 
+@functools.lru_cache(maxsize=4096)
 def _stem(word: str) -> str:
     """A light suffix stemmer: folds plurals and -ing/-ed so 'walking' meets 'walk'."""
     if len(word) <= 3 or word.isdigit():
@@ -154,8 +158,7 @@ def _stem(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     text = text.lower().replace("\u2019", "'").replace("'", "")
     text = re.sub(r"[^a-z0-9.]+", " ", text)
-    for pattern, repl in _PHRASE_RES:
-        text = pattern.sub(repl, text)
+    text = _PHRASE_RE.sub(lambda m: _PHRASE_REPL[m.lastgroup], text)
     tokens = []
     for word in text.replace(".", " ").split():
         word = _SYNONYMS.get(word, word)
