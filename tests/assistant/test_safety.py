@@ -1,0 +1,147 @@
+"""PaCo's safety screen, measured on a labelled set of messages typed the way people type."""
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from paco.assistant.safety import CATEGORIES, SafetyFlag, check_message, evaluate_set, load_rules, normalise
+from tests.assistant import fk_grade
+
+MESSAGES = yaml.safe_load(Path(__file__).with_name("safety_eval.yaml").read_text())["messages"]
+
+
+def evaluate() -> dict:
+    """Recall per category and the false-alarm rate on the eval set (also for reports)."""
+    return evaluate_set(MESSAGES)
+
+
+@pytest.fixture(scope="module")
+def report():
+    result = evaluate()
+    lines = ["", "safety screen on tests/assistant/safety_eval.yaml:"]
+    for category in CATEGORIES:
+        b = result[category]
+        lines.append(f"  {category:18s} recall {b['recall']:6.1%}  ({b['caught']}/{b['total']})")
+    o = result["ordinary"]
+    lines.append(f"  {'false alarms':18s} rate   {o['rate']:6.1%}  ({len(o['false_alarms'])}/{o['total']})")
+    print("\n".join(lines))
+    return result
+
+
+def test_eval_set_is_big_and_balanced():
+    counts = Counter(m["expect"] for m in MESSAGES)
+    assert len(MESSAGES) >= 200
+    assert counts["emergency"] >= 50 and counts["urgent"] >= 25 and counts["crisis"] >= 15
+    assert counts["medication_change"] >= 25 and counts[None] >= 80
+    assert set(counts) <= set(CATEGORIES) | {None}
+    texts = [m["text"] for m in MESSAGES]
+    assert len(texts) == len(set(texts)), "duplicate messages in the eval set"
+    per_rule = Counter(m.get("rule") for m in MESSAGES if m["expect"] == "emergency")
+    for rule in load_rules():
+        if rule.category == "emergency":
+            assert per_rule[rule.id] >= 3, f"{rule.id} needs several phrasings in the eval set"
+
+
+def test_every_emergency_is_caught(report):
+    misses = report["emergency"]["misses"]
+    assert not misses, "missed emergencies:\n" + "\n".join(f"  {t!r} -> {r}" for t, r in misses)
+
+
+@pytest.mark.parametrize("category", ["urgent", "crisis", "medication_change"])
+def test_recall_per_category(report, category):
+    b = report[category]
+    assert b["recall"] >= 0.95, f"{category} recall {b['recall']:.1%}; misses: {b['misses']}"
+
+
+def test_false_alarms_are_rare(report):
+    o = report["ordinary"]
+    assert o["rate"] < 0.05, f"false-alarm rate {o['rate']:.1%}: {o['false_alarms']}"
+
+
+def test_flags_name_the_expected_rule():
+    wrong = []
+    for m in MESSAGES:
+        flag = check_message(m["text"])
+        if m.get("rule") and (flag is None or flag.rule_id != m["rule"]):
+            wrong.append((m["text"], flag and flag.rule_id, m["rule"]))
+    assert not wrong, f"flagged by another rule: {wrong}"
+
+
+@pytest.mark.parametrize("text, category", [
+    ("i stopped my plavix and now i have chest pain", "emergency"),
+    ("i want to die and my chest hurts", "emergency"),
+    ("i want to die and i stopped taking my pills", "crisis"),
+    ("i took too many pills and i want to kill myself", "crisis"),
+    ("i took my statin twice and im going to stop taking it", "urgent"),
+    ("i stopped my aspirin because my nose wont stop bleeding", "emergency"),
+])
+def test_priority_when_several_rules_match(text, category):
+    assert check_message(text).category == category
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I have chest pain", "emergency.chest_pain"),
+    ("No chest pain. But my foot turned blue!", "emergency.limb"),
+    ("i dont have chest pain", None),
+    ("I had chest pain last year", None),
+    ("i had chest pain last year and now its back", "emergency.chest_pain"),
+    ("My legs cramp when I walk and it eases with rest", None),
+    ("What are the signs of a stroke?", None),
+    ("I stopped smoking!", None),
+    ("I stopped by the pharmacy", None),
+    ("I can\u2019t breath", "emergency.breathing"),
+    ("", None),
+    ("   ", None),
+])
+def test_examples_from_the_brief(text, expected):
+    flag = check_message(text)
+    assert (flag.rule_id if flag else None) == expected
+
+
+def test_normalise_folds_apostrophes_and_misspellings():
+    assert normalise("I CAN\u2019T   breath, chest pian!!") == "i cant breath chest pain!!"
+    assert normalise("I do not have P.A.D.") == "i dont have pad"
+
+
+def test_replies_are_plain_warm_and_carry_the_right_numbers():
+    for rule in load_rules():
+        grade = fk_grade(rule.reply)
+        assert grade <= 8, f"{rule.id}: reply grade {grade:.1f}"
+        assert " you" in rule.reply.lower() or rule.reply.lower().startswith("you")
+        if rule.category == "emergency":
+            assert "911" in rule.reply, rule.id
+        if rule.category == "crisis":
+            assert "988" in rule.reply and "911" in rule.reply, rule.id
+        if rule.category == "urgent":
+            assert "care team" in rule.reply or "doctor" in rule.reply, rule.id
+        if rule.category == "medication_change":
+            assert "care team" in rule.reply and "study team" in rule.reply, rule.id
+    overdose = next(r for r in load_rules() if r.id == "urgent.overdose")
+    assert "1-800-222-1222" in overdose.reply and "911" in overdose.reply
+
+
+def test_rule_ids_are_unique_and_stable():
+    ids = [r.id for r in load_rules()]
+    assert len(ids) == len(set(ids))
+    assert all(i.split(".")[0] in CATEGORIES for i in ids)
+
+
+def test_flag_shape():
+    flag = check_message("i want to kill myself")
+    assert isinstance(flag, SafetyFlag)
+    assert (flag.category, flag.rule_id) == ("crisis", "crisis.suicide")
+    assert "988" in flag.reply
+
+
+def test_check_is_fast():
+    check_message("warm up")  # rules load once per process
+    texts = [m["text"] for m in MESSAGES]
+    start = time.perf_counter()
+    for text in texts:
+        check_message(text)
+    per_message_ms = (time.perf_counter() - start) * 1000 / len(texts)
+    print(f"\nsafety check: {per_message_ms:.3f} ms per message")
+    assert per_message_ms < 1, f"{per_message_ms:.3f} ms per message"
