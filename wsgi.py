@@ -7,8 +7,10 @@ from gevent import monkey
 
 monkey.patch_all()
 
+from admin import init_admin  # noqa: E402
 from paco import create_app  # noqa: E402
 from scripts import register_cli  # noqa: E402
 
 app = create_app()
+init_admin(app)
 register_cli(app)

@@ -1,0 +1,95 @@
+"""The investigator site at /admin: Flask-Admin views, staff sign-in, roles (DESIGN.md §2).
+
+``init_admin(app)`` builds a fresh Admin and fresh views for each app: Flask-Admin creates its
+blueprints when views are added, so a module-level Admin could serve only one app.
+"""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_wtf.csrf import CSRFProtect
+
+from paco.config import env_int
+from paco.extensions import db
+from paco.models import (
+    AdherenceRecord, AuditEvent, Cohort, Conversation, Disclaimer, DisclaimerAcknowledgment, Message,
+    ResearchID, StaffUser,
+)
+
+from .auth import init_auth
+from .base import StudyIndexView
+from .views.consent import AcknowledgmentView, DisclaimerView
+from .views.conversations import ConversationView, MessageView
+from .views.data import AdherenceView, AuditEventView
+from .views.participants import CohortView, ResearchIDView
+from .views.staff import StaffUserView
+
+SITE_NAME = "PaCo study admin"
+# Settings of the site, with their defaults; the environment or create_app(config) override them.
+SETTINGS = {
+    "PACO_STAFF_SESSION_MINUTES": 30,
+    "PACO_STAFF_LOCKOUT_FAILURES": 5,
+    "PACO_STAFF_LOCKOUT_MINUTES": 15,
+}
+
+
+def init_admin(app: Flask) -> Admin:
+    _configure(app)
+    _protect_forms(app)
+    init_auth(app)
+    admin = Admin(app, name=SITE_NAME,
+                  theme=Bootstrap4Theme(base_template="paco_admin/base.html", fluid=True),
+                  index_view=StudyIndexView(name="Summary", endpoint="admin", url="/admin"))
+    participants, consent, chats = "Participants", "Consent", "Conversations"
+    admin.add_views(
+        ResearchIDView(ResearchID, db, name="Research IDs", category=participants,
+                       endpoint="admin_research_ids", url="research-ids"),
+        CohortView(Cohort, db, name="Cohorts", category=participants, endpoint="admin_cohorts", url="cohorts"),
+        AdherenceView(AdherenceRecord, db, name="Adherence records", category=participants,
+                      endpoint="admin_adherence", url="adherence"),
+        DisclaimerView(Disclaimer, db, name="Disclaimer versions", category=consent,
+                       endpoint="admin_disclaimers", url="disclaimers"),
+        AcknowledgmentView(DisclaimerAcknowledgment, db, name="Acknowledgments", category=consent,
+                           endpoint="admin_acknowledgments", url="acknowledgments"),
+        ConversationView(Conversation, db, name="Conversations", category=chats,
+                         endpoint="admin_conversations", url="conversations"),
+        MessageView(Message, db, name="Messages", category=chats, endpoint="admin_messages", url="messages"),
+        StaffUserView(StaffUser, db, name="Staff accounts", endpoint="admin_staff", url="staff"),
+        AuditEventView(AuditEvent, db, name="Audit log", endpoint="admin_audit", url="audit"),
+    )
+    return admin
+
+
+def _configure(app: Flask) -> None:
+    for name, default in SETTINGS.items():
+        app.config.setdefault(name, env_int(name, default, minimum=1))
+    # The staff session lives in Flask's signed cookie: never readable by scripts, not sent on
+    # cross-site POSTs, and only over HTTPS when the deployment says so.
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("PACO_COOKIE_SECURE"))
+
+    @app.after_request
+    def _admin_headers(response):
+        if request.path.startswith("/admin") and not (request.endpoint or "").endswith(".static"):
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault("Cache-Control", "no-store")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def _protect_forms(app: Flask) -> None:
+    """CSRF tokens on every state-changing request, except the JSON API under /api/.
+
+    The API authenticates with bearer tokens (and a double-submit cookie for the web app), so
+    it is exempt by path: a blueprint added under /api/ later needs no registration here.
+    """
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf = CSRFProtect(app)
+    methods = set(app.config.get("WTF_CSRF_METHODS") or {"POST", "PUT", "PATCH", "DELETE"})
+
+    @app.before_request
+    def _check_csrf():
+        if request.method in methods and not request.path.startswith("/api/"):
+            csrf.protect()

@@ -1,0 +1,178 @@
+"""Cohorts (study arms and their assistant settings) and research IDs (enrolment, bulk changes)."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import FilterEqual
+from markupsafe import Markup, escape
+
+from paco.extensions import db
+from paco.models import PARTICIPANT_STATUSES, Cohort, DisclaimerAcknowledgment, ResearchID
+from paco.services import enrolment
+from paco.services.consent import current_disclaimer
+
+from ..base import StaffModelView, actor, refusal
+from ..auth import client_ip
+from ..filters import DisclaimerStateFilter
+from ..forms import MoveCohortForm
+
+ALL_OPERATIONS = frozenset({"list", "create", "edit", "delete", "export", "action"})
+PROVIDER_CHOICES = [("", "Server default")] + [(p, p) for p in enrolment.LLM_PROVIDERS]
+
+
+class CohortView(StaffModelView):
+    area = "cohorts"
+    supports = ALL_OPERATIONS
+    column_list = ["name", "description", "llm_provider", "llm_model", "prompt_version",
+                   "tts_enabled", "tts_voice", "created_at"]
+    column_labels = {"llm_provider": "LLM provider", "llm_model": "LLM model", "tts_enabled": "Speech",
+                     "tts_voice": "Voice"}
+    column_searchable_list = ["name", "description"]
+    column_default_sort = "name"
+    form_columns = ["name", "description", "llm_provider", "llm_model", "prompt_version",
+                    "tts_enabled", "tts_voice"]
+    form_choices = {"llm_provider": PROVIDER_CHOICES}
+    form_args = {
+        "llm_model": {"description": "Empty: the server's configured model."},
+        "prompt_version": {"description": "Empty: the server's current prompt version."},
+        "tts_voice": {"description": "Empty: the server's default voice."},
+    }
+
+    def check(self, cohort):
+        for name in ("llm_provider", "llm_model", "prompt_version", "tts_voice"):
+            value = (getattr(cohort, name) or "").strip()
+            setattr(cohort, name, value or None)  # empty means "server default", stored as NULL
+        problem = enrolment.cohort_settings_problem(cohort)
+        if problem:
+            raise ValueError(problem)
+
+    def delete_problem(self, cohort):
+        return enrolment.cohort_delete_problem(cohort)
+
+
+def _disclaimer_state(view, context, participant, name):
+    acknowledged = g.get("acknowledged_current")
+    if acknowledged is None:
+        return ""
+    return "acknowledged" if participant.research_id in acknowledged else "pending"
+
+
+class ResearchIDView(StaffModelView):
+    area = "research_ids"
+    supports = ALL_OPERATIONS
+    method_operations = {"move_cohort_view": "action"}
+    named_filter_urls = True
+    column_list = ["research_id", "cohort", "status", "disclaimer", "enrolled_at", "status_changed_at"]
+    column_export_list = ["research_id", "cohort", "status", "disclaimer", "enrolled_at",
+                          "status_changed_at", "created_at"]
+    column_labels = {"research_id": "Research ID", "disclaimer": "Current disclaimer"}
+    column_formatters = {"disclaimer": _disclaimer_state}
+    column_searchable_list = ["research_id"]
+    column_sortable_list = ["research_id", ("cohort", "cohort.name"), "status", "enrolled_at",
+                            "status_changed_at"]
+    column_default_sort = "research_id"
+    column_filters = [
+        FilterEqual(ResearchID.status, "Status", options=[(s, s) for s in PARTICIPANT_STATUSES]),
+        "cohort.name",
+        DisclaimerStateFilter(),
+        "enrolled_at",
+    ]
+    form_columns = ["research_id", "cohort", "status"]
+    form_choices = {"status": [(s, s) for s in PARTICIPANT_STATUSES]}
+    form_args = {"research_id": {"description": "Letters, digits, '-', '_' and '.'; stored upper-case."}}
+
+    def get_list(self, *args, **kwargs):
+        count, data = super().get_list(*args, **kwargs)
+        if kwargs.get("execute", True):
+            g.acknowledged_current = self._acknowledged([p.research_id for p in data])
+        return count, data
+
+    @staticmethod
+    def _acknowledged(research_ids: list[str]) -> set[str] | None:
+        disclaimer = current_disclaimer()
+        if disclaimer is None or not research_ids:
+            return None if disclaimer is None else set()
+        return set(db.session.execute(
+            db.select(DisclaimerAcknowledgment.research_id).where(
+                DisclaimerAcknowledgment.disclaimer_id == disclaimer.id,
+                DisclaimerAcknowledgment.research_id.in_(research_ids))
+        ).scalars())
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        del form.research_id  # other tables refer to it: a research ID is never renamed
+        return form
+
+    def new_model(self, form):
+        return enrolment.new_research_id(form.research_id.data, form.cohort.data, form.status.data)
+
+    def apply_form(self, form, participant):
+        old_status = participant.status
+        form.populate_obj(participant)
+        enrolment.note_status_change(participant, old_status)
+
+    def delete_problem(self, participant):
+        return enrolment.research_id_delete_problem(participant)
+
+    # --- bulk actions --------------------------------------------------------------------
+    def _research_ids(self, pks) -> list[str]:
+        keys = [int(pk) for pk in pks if str(pk).isdigit()]
+        return list(db.session.execute(
+            db.select(ResearchID.research_id).where(ResearchID.id.in_(keys))
+        ).scalars())
+
+    def _set_status(self, pks, verb: str):
+        research_ids = self._research_ids(pks)
+        try:
+            changed = enrolment.set_status(research_ids, verb, actor(), client_ip())
+        except enrolment.EnrolmentError as err:
+            flash(refusal(err), "error")
+            return
+        status = enrolment.STATUS_ACTIONS[verb]
+        unchanged = len(research_ids) - changed
+        note = f" ({unchanged} already {status})" if unchanged else ""
+        flash(f"{changed} research IDs set to {status}{note}.", "success")
+
+    @action("activate", "Activate", "Activate the selected research IDs? They can sign in again.")
+    def action_activate(self, pks):
+        self._set_status(pks, "activate")
+
+    @action("pause", "Pause", "Pause the selected research IDs? They cannot sign in until activated.")
+    def action_pause(self, pks):
+        self._set_status(pks, "pause")
+
+    @action("withdraw", "Withdraw", "Withdraw the selected research IDs from the study? "
+            "They are refused at once; their data is kept.")
+    def action_withdraw(self, pks):
+        self._set_status(pks, "withdraw")
+
+    @action("move_cohort", "Move to cohort…")
+    def action_move_cohort(self, pks):
+        form = MoveCohortForm(research_ids=",".join(self._research_ids(pks)))
+        return self._render_move(form)
+
+    def _render_move(self, form):
+        cohorts = db.session.execute(db.select(Cohort).order_by(Cohort.name)).scalars().all()
+        form.cohort_id.choices = [(c.id, c.name) for c in cohorts]
+        ids = [r for r in (form.research_ids.data or "").split(",") if r]
+        return self.render("paco_admin/move_cohort.html", form=form, research_ids=ids,
+                           return_url=self.get_url(".index_view"))
+
+    @expose("/move-cohort/", methods=["POST"])
+    def move_cohort_view(self):
+        form = MoveCohortForm(request.form)
+        cohorts = db.session.execute(db.select(Cohort.id, Cohort.name)).all()
+        form.cohort_id.choices = [(c.id, c.name) for c in cohorts]
+        if not form.validate():
+            flash("Choose a cohort to move the research IDs to.", "error")
+            return self._render_move(form)
+        ids = [r for r in form.research_ids.data.split(",") if r]
+        try:
+            changed = enrolment.move_to_cohort(ids, form.cohort_id.data, actor(), client_ip())
+        except enrolment.EnrolmentError as err:
+            flash(refusal(err), "error")
+        else:
+            name = dict((c.id, c.name) for c in cohorts)[form.cohort_id.data]
+            flash(Markup("{} research IDs moved to <b>{}</b>.").format(changed, escape(name)), "success")
+        return redirect(self.get_url(".index_view"))

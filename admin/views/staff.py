@@ -1,0 +1,80 @@
+"""Staff accounts (admins only): roles, disabling, unlocking, setting a password."""
+from __future__ import annotations
+
+from flask_login import current_user
+from wtforms import BooleanField, PasswordField
+from wtforms.validators import EqualTo, Optional
+
+from paco.models import STAFF_ROLES, StaffUser
+from paco.extensions import db
+from paco.services import staff
+
+from ..base import StaffModelView
+
+
+class StaffUserView(StaffModelView):
+    area = "staff"
+    supports = frozenset({"list", "create", "edit", "delete", "export"})
+    column_list = ["email", "role", "active", "last_login_at", "failed_logins", "locked_until", "created_at"]
+    column_exclude_list = ["password_hash"]
+    column_details_exclude_list = ["password_hash"]
+    column_export_exclude_list = ["password_hash"]
+    column_export_list = ["email", "role", "active", "created_at", "last_login_at", "failed_logins",
+                          "locked_until"]
+    column_searchable_list = ["email"]
+    column_filters = ["role", "active"]
+    column_default_sort = "email"
+    form_columns = ["email", "role", "active", "new_password", "confirm_password", "unlock"]
+    form_choices = {"role": [(r, r.replace("_", " ")) for r in STAFF_ROLES]}
+    form_extra_fields = {
+        "new_password": PasswordField("New password", validators=[Optional()],
+                                      description=f"At least {staff.PASSWORD_MIN_LENGTH} characters. "
+                                                  "Leave empty to keep the current password."),
+        "confirm_password": PasswordField("Repeat the new password", validators=[
+            EqualTo("new_password", message="The two passwords do not match.")]),
+        "unlock": BooleanField("Unlock (clear failed sign-ins)"),
+    }
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        del form.unlock
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        del form.email  # the email is the account's name in the audit log
+        return form
+
+    def new_model(self, form):
+        if not form.new_password.data:
+            raise ValueError("Set a password for the new account.")
+        user = staff.new_staff(form.email.data, form.role.data, form.new_password.data)
+        user.active = bool(form.active.data)
+        return user
+
+    def apply_form(self, form, user):
+        form.role.populate_obj(user, "role")
+        form.active.populate_obj(user, "active")
+        if form.new_password.data:
+            problem = staff.password_problem(form.new_password.data, user.email)
+            if problem:
+                raise ValueError(problem)
+            user.password_hash = staff.hash_password(form.new_password.data)
+        if form.unlock.data or form.new_password.data:
+            user.failed_logins = 0
+            user.locked_until = None
+
+    def check(self, user):
+        if user.id == current_user.staff_id and (user.role != "admin" or not user.active):
+            raise ValueError("You cannot remove your own admin role or disable your own account.")
+        if user.role not in STAFF_ROLES:
+            raise ValueError(f"The role must be one of: {', '.join(STAFF_ROLES)}.")
+
+    def delete_problem(self, user):
+        if user.id == current_user.staff_id:
+            return "You cannot delete your own account."
+        admins = db.session.execute(db.select(db.func.count(StaffUser.id)).where(
+            StaffUser.role == "admin", StaffUser.active.is_(True), StaffUser.id != user.id)).scalar()
+        if user.role == "admin" and not admins:
+            return "The last active admin account cannot be deleted."
+        return None
