@@ -22,7 +22,6 @@ KNOWLEDGE_DIR = Path(__file__).with_name("knowledge")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when PyYAML has it
 
 NO_MATCH_REPLY = "I don't have information about that. Please ask your care team."
-
 ALLOWED_TAGS = frozenset({
     "medications", "side_effects", "walking_exercise", "smoking", "diet", "foot_care",
     "symptoms", "adherence_strategies", "study", "interactions", "missed_doses",
