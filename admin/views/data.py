@@ -7,6 +7,8 @@ from flask import flash, redirect
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup
+from wtforms import FloatField
+from wtforms.validators import InputRequired
 
 from paco.extensions import db
 from paco.models import ADHERENCE_MEASURES, AdherenceRecord, ResearchID
@@ -30,6 +32,8 @@ class AdherenceView(StaffModelView):
     form_columns = ["research_id", "date", "measure", "value", "source"]
     form_choices = {"measure": [(m, m) for m in ADHERENCE_MEASURES]}
     form_args = {"source": {"description": "Where the value comes from, e.g. 'clinic visit'."}}
+    # Flask-Admin's converter does not recognise SQLAlchemy 2.1's Float, so the field is given.
+    form_extra_fields = {"value": FloatField("Value", validators=[InputRequired()])}
 
     def check(self, record):
         record.research_id = enrolment.clean_research_id(record.research_id)

@@ -190,7 +190,8 @@ def verify_chain(batch: int = 1000) -> ChainReport:
     expected_prev = GENESIS_HASH
     checked = 0
     rows = db.session.execute(
-        db.select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)
+        db.select(AuditEvent).order_by(AuditEvent.id)
+        .execution_options(yield_per=batch, populate_existing=True)  # the rows as stored now
     ).scalars()
     for event in rows:
         if event.prev_hash != expected_prev:
