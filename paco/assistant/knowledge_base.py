@@ -42,6 +42,9 @@ UNKNOWN_IDF_SHARE = 0.75
 # A score this high means a rare word of the entry matched strongly: trust it even when the
 # question carries many words the index does not know ("aspirin on an empty stomach").
 STRONG_SCORE = 5.0
+# ...but one strong word is not enough when it is a small part of the question: "who won the
+# football game last night" matched the rest-pain entry on "night" alone (coverage 0.25).
+STRONG_MIN_COVERAGE = 0.3
 
 _STOP_WORDS = frozenset("""
 a about above actually after again all also am an and any anything are as at be been before being
@@ -289,7 +292,8 @@ class KnowledgeBase:
         if not ranked or ranked[0][0] < MIN_SCORE:
             return None
         score, entry = ranked[0]
-        if score < STRONG_SCORE and self.coverage(question, entry) < MIN_COVERAGE:
+        coverage = self.coverage(question, entry)
+        if coverage < MIN_COVERAGE and (score < STRONG_SCORE or coverage < STRONG_MIN_COVERAGE):
             return None
         return Match(entry=entry, score=round(score, 3))
 
