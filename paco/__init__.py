@@ -27,8 +27,11 @@ def create_app(config: dict | None = None) -> Flask:
     configure_jwt(app)
     # Rate-limit counters must be shared when several instances run; Redis when configured.
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["PACO_REDIS_PREFIX"])
 
     from . import models  # noqa: F401  (tables must be known to metadata before migrate binds)
+
+    from . import chat  # noqa: F401  (declares the socket route before sock.init_app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.PROJECT_DIR / "migrations"))
@@ -38,11 +41,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .auth import bp as auth_bp
     from .chat import bp as chat_bp
+    from .chat.audio import audio_bp
     from .health import bp as health_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
+    app.register_blueprint(audio_bp)
     register_error_handlers(app)
     init_request_log(app)
     return app

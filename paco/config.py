@@ -130,9 +130,16 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if not db_url.startswith("sqlite") else {},
         "REDIS_URL": env_str("REDIS_URL"),
+        # Namespaces PaCo's Redis keys, so that several deployments (or test runs) can share one.
+        "PACO_REDIS_PREFIX": env_str("PACO_REDIS_PREFIX", "paco"),
         "MAX_CONTENT_LENGTH": env_int("PACO_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
         "PACO_ALLOWED_ORIGINS": env_list("PACO_ALLOWED_ORIGINS", []),
         "PACO_RATE_LIMIT_AUTH": env_str("PACO_RATE_LIMIT_AUTH", "20 per minute;200 per hour"),
+        "PACO_RATE_LIMIT_CHAT": env_str("PACO_RATE_LIMIT_CHAT", "20 per minute"),
+        # Server pings keep idle sockets open through proxies; the size cap is a last resort
+        # (it drops the connection): frames past PaCo's own 16 kB limit get an error frame first.
+        "SOCK_SERVER_OPTIONS": {"ping_interval": env_int("PACO_WS_PING_SECONDS", 25, minimum=1),
+                                "max_message_size": 1024 * 1024},
         "RATELIMIT_ENABLED": env_bool("PACO_RATE_LIMIT_ENABLED", True),
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(hours=env_int("PACO_TOKEN_HOURS", 24, minimum=1)),
         "PACO_COOKIE_SECURE": env_bool("PACO_COOKIE_SECURE", env == "production"),

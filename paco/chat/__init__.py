@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("chat", __name__, url_prefix="/api/v1/chat")
 
-from . import history  # noqa: E402,F401  (registers the views on bp)
+from . import audio, history, socket  # noqa: E402,F401  (register the views)

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import ApiError
 from ..extensions import db
-from ..models import Conversation, Message
+from ..models import Conversation, Message, TurnMetrics, utcnow
 from ..models.types import iso_utc
 
 HISTORY_MAX_LIMIT = 200
@@ -72,3 +72,33 @@ def message_json(message: Message) -> dict:
     if message.safety_category:
         data["safety"] = {"category": message.safety_category, "rule": message.safety_rule}
     return data
+
+
+def recent_turns(conversation_id: str, max_messages: int) -> list[tuple[str, str]]:
+    """The newest messages that can serve as context, oldest first (failed turns are left out)."""
+    if max_messages <= 0:
+        return []
+    rows = db.session.execute(
+        db.select(Message.role, Message.content)
+        .where(Message.conversation_id == conversation_id, Message.status != "failed", Message.content != "")
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(max_messages)
+    ).all()
+    return [(role, content) for role, content in reversed(rows)]
+
+
+def save_message(conversation_id: str, role: str, content: str, **fields) -> int:
+    """Insert and commit one message; returns its id. The conversation's ``updated_at`` moves too."""
+    now = utcnow()
+    message = Message(conversation_id=conversation_id, role=role, content=content, created_at=now, **fields)
+    db.session.add(message)
+    db.session.execute(db.update(Conversation).where(Conversation.conversation_id == conversation_id)
+                       .values(updated_at=now))
+    db.session.flush()
+    message_id = message.id  # read before commit: afterwards it would cost a reload
+    db.session.commit()
+    return message_id
+
+
+def save_turn_metrics(message_id: int, **fields) -> None:
+    db.session.add(TurnMetrics(message_id=message_id, **fields))
+    db.session.commit()

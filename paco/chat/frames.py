@@ -1,0 +1,80 @@
+"""The chat WebSocket's frames (DESIGN.md §4): strict parsing of client frames, server frame shapes."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ..validation import is_valid_conversation_id, normalise_research_id
+
+MAX_FRAME_BYTES = 16 * 1024
+
+
+class FrameError(Exception):
+    """A client frame that cannot be accepted; becomes an ``error`` frame, the socket stays open."""
+
+    def __init__(self, code: str, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ChatFrame:
+    conversation_id: str
+    message: str
+    token: str | None
+    research_id: str | None
+    model: str | None
+    client_id: str | None   # echoed back so a client can match replies to what it sent
+
+
+def parse(raw, max_chars: int) -> ChatFrame | str:
+    """A chat message frame, or the type of a control frame ("ping")."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_FRAME_BYTES:
+            raise FrameError("too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FrameError("bad_request", "Frames must be UTF-8 JSON text.") from None
+    if len(raw) > MAX_FRAME_BYTES:
+        raise FrameError("too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        raise FrameError("bad_request", "The frame is not valid JSON.") from None
+    if not isinstance(frame, dict):
+        raise FrameError("bad_request", "The frame must be a JSON object.")
+    kind = frame.get("type", "message")
+    if kind == "ping":
+        return "ping"
+    if kind != "message":
+        raise FrameError("bad_request", f"Unknown frame type {kind!r}.")
+    for name in ("token", "research_id", "model", "client_id"):
+        if frame.get(name) is not None and not isinstance(frame[name], str):
+            raise FrameError("bad_request", f"The field '{name}' must be a string.")
+    message = frame.get("message")
+    if not isinstance(message, str):
+        raise FrameError("bad_request", "The field 'message' must be a string." if message is not None
+                         else "The field 'message' is required.")
+    message = message.strip()
+    if not message:
+        raise FrameError("bad_request", "The message is empty.")
+    if len(message) > max_chars:
+        raise FrameError("too_large", f"Messages are limited to {max_chars} characters.")
+    conversation_id = frame.get("conversation_id")
+    if not is_valid_conversation_id(conversation_id):
+        raise FrameError("bad_request", "The field 'conversation_id' must be 1-100 letters, digits, '_' or '-'.")
+    research_id = frame.get("research_id")
+    return ChatFrame(
+        conversation_id=conversation_id, message=message, token=frame.get("token") or None,
+        research_id=normalise_research_id(research_id) if research_id else None,
+        model=frame.get("model") or None, client_id=(frame.get("client_id") or None),
+    )
+
+
+def error(code: str, message: str, **extra) -> dict:
+    frame = {"type": "error", "code": code, "message": message}
+    frame.update({k: v for k, v in extra.items() if v is not None})
+    return frame

@@ -1,0 +1,64 @@
+"""Per-app speech resources (TTS providers by voice, the audio cache), built on first use."""
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+
+from ..speech.cache import AudioCache
+from ..speech.providers import TTSProvider, build_tts_provider
+
+_lock = threading.Lock()
+
+
+def _state(app: Flask) -> dict:
+    return app.extensions.setdefault("paco_speech", {"providers": {}, "cache": None})
+
+
+def audio_cache(app: Flask) -> AudioCache:
+    state = _state(app)
+    if state["cache"] is None:
+        with _lock:
+            if state["cache"] is None:
+                redis_client = None
+                if app.config.get("REDIS_URL"):
+                    import redis
+
+                    redis_client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=2)
+                state["cache"] = AudioCache(app.config["PACO_AUDIO_CACHE_DIR"], redis_client=redis_client,
+                                            redis_prefix=f"{app.config['PACO_REDIS_PREFIX']}:audio:")
+    return state["cache"]
+
+
+def tts_provider(app: Flask, voice: str | None = None) -> TTSProvider | None:
+    """The configured TTS provider, with a study arm's voice when it names one."""
+    providers = _state(app)["providers"]
+    if voice not in providers:
+        with _lock:
+            if voice not in providers:
+                config = dict(app.config)
+                if voice:
+                    config["PACO_TTS_VOICE"] = voice
+                providers[voice] = build_tts_provider(config)
+    return providers[voice]
+
+
+def warm_up(app: Flask) -> None:
+    """Pay import and set-up costs when a worker starts, not on a participant's first question.
+
+    Measured: the ElevenLabs SDK's first use costs ~1 s, the knowledge base ~0.5-1 s (numpy),
+    the safety rules ~0.1 s; paid lazily, they all landed on somebody's first sentence.
+    """
+    from ..assistant.chain import provider_chain
+    from ..assistant.knowledge_base import default_knowledge_base
+    from ..assistant.prompts import load_prompt
+    from ..assistant.safety import check_message
+
+    default_knowledge_base()
+    check_message("hello")
+    load_prompt(app.config.get("PACO_PROMPT_VERSION"))
+    provider_chain(app.config)
+    audio_cache(app)
+    tts = tts_provider(app)
+    if tts is not None:
+        tts.warm_up()

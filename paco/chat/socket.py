@@ -1,0 +1,136 @@
+"""``WS /api/v1/chat/ws/chat``: the participant's chat socket (DESIGN.md §4).
+
+The handler's greenlet reads frames and answers at once (pings, errors); accepted messages go
+to a per-socket worker greenlet that runs turns one after another, so a long answer never
+delays a pong and two answers never interleave. When the client leaves, the worker finishes
+what was accepted, so every question received gets a stored answer.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlparse
+
+import gevent
+from flask import current_app, g, request
+from gevent.queue import Queue
+from limits import parse as parse_limit
+from simple_websocket import ConnectionClosed
+
+from ..auth.tokens import research_id_from_token
+from ..errors import ApiError, error_response
+from ..extensions import db, limiter, sock
+from ..services.participants import authorize_participant
+from . import bp
+from .frames import FrameError, error, parse
+from .outbox import Outbox
+from .turn import Arm, TurnRequest, run_turn
+
+log = logging.getLogger("paco.chat.socket")
+WS_PATH = "/api/v1/chat/ws/chat"
+_ACCESS_ERRORS = {"research_id_inactive": "forbidden", "research_id_not_accepted": "forbidden"}
+
+
+@bp.before_app_request
+def check_handshake():
+    """Refuse a cross-site handshake before the upgrade; note who the session cookie names."""
+    if request.path != WS_PATH:
+        return None
+    origin = request.headers.get("Origin")
+    allowed = current_app.config["PACO_ALLOWED_ORIGINS"]
+    if origin and origin not in allowed and urlparse(origin).netloc != request.host:
+        return error_response(403, "origin_not_allowed", "This site may not open PaCo's chat.")
+    g.ws_identity = None
+    cookie = request.cookies.get(current_app.config["JWT_ACCESS_COOKIE_NAME"])
+    if cookie:
+        try:
+            g.ws_identity = research_id_from_token(cookie)
+        except ApiError:
+            pass  # frames may still carry a valid token
+    return None
+
+
+@sock.route(WS_PATH)
+def chat_socket(ws):
+    app = current_app._get_current_object()
+    outbox = Outbox(ws)
+    turns: Queue = Queue()
+    worker = gevent.spawn(_run_turns, app, outbox, turns)
+    try:
+        while True:
+            raw = ws.receive()
+            accepted = _accept(raw, outbox, time.monotonic())
+            if accepted is not None:
+                turns.put(accepted)
+    except ConnectionClosed:
+        pass
+    except Exception:  # an escaping exception would write HTTP 500 onto the upgraded socket
+        log.exception("chat socket failed")
+        outbox.send(error("internal", "Something went wrong. Please reconnect."))
+        ws.close(1011, "internal error")
+    finally:
+        db.session.remove()
+        turns.put(None)
+        worker.join()
+
+
+def _run_turns(app, outbox: Outbox, turns: Queue) -> None:
+    for turn in iter(turns.get, None):
+        try:
+            run_turn(app, outbox, turn)
+        except Exception:
+            log.exception("chat turn failed")
+            outbox.send(error("internal", "Something went wrong with that answer. Please ask again.",
+                              client_id=turn.frame.client_id))
+
+
+def _accept(raw, outbox: Outbox, received: float) -> TurnRequest | None:
+    """Check one frame; returns the turn to run, or answers the frame itself and returns None."""
+    try:
+        frame = parse(raw, current_app.config["PACO_MAX_MESSAGE_CHARS"])
+    except FrameError as err:
+        outbox.send(error(err.code, err.message))
+        return None
+    if frame == "ping":
+        outbox.send({"type": "pong"})
+        return None
+    try:
+        research_id, arm = _authorize(frame)
+        return TurnRequest(research_id, frame, arm, received)
+    except FrameError as err:
+        outbox.send(error(err.code, err.message, retry_after=err.retry_after, client_id=frame.client_id))
+    except ApiError as err:
+        code = "invalid_token" if err.status == 401 else _ACCESS_ERRORS.get(err.code, err.code)
+        outbox.send(error(code, err.message, client_id=frame.client_id))
+    finally:
+        db.session.close()  # the reader holds no pooled connection between frames
+    return None
+
+
+def _authorize(frame) -> tuple[str, Arm]:
+    """Who sent the frame (token in the frame, else the handshake's cookie) and their arm."""
+    research_id = research_id_from_token(frame.token) if frame.token else g.get("ws_identity")
+    if research_id is None:
+        raise FrameError("invalid_token", "Sign in first: no access token was sent.")
+    if frame.research_id and frame.research_id != research_id:
+        raise FrameError("forbidden", "The research ID does not match your sign-in.")
+    participant = authorize_participant(research_id)
+    _check_rate(research_id)
+    cohort = participant.cohort
+    if cohort is None:
+        return research_id, Arm()
+    return research_id, Arm(cohort.llm_provider, cohort.llm_model, cohort.prompt_version,
+                            cohort.tts_enabled, cohort.tts_voice)
+
+
+def _check_rate(research_id: str) -> None:
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    item = parse_limit(current_app.config["PACO_RATE_LIMIT_CHAT"])
+    strategy = limiter.limiter
+    key = (current_app.config["PACO_REDIS_PREFIX"], "chat", research_id)
+    if not strategy.hit(item, *key):
+        reset, _remaining = strategy.get_window_stats(item, *key)
+        retry_after = max(1, round(reset - time.time()))
+        raise FrameError("rate_limited", f"You are sending messages very fast. Please wait {retry_after} seconds.",
+                         retry_after=retry_after)
