@@ -7,10 +7,18 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import os  # noqa: E402
+
 from admin import init_admin  # noqa: E402
 from paco import create_app  # noqa: E402
+from paco.chat.runtime import warm_up  # noqa: E402
 from scripts import register_cli  # noqa: E402
 
 app = create_app()
 init_admin(app)
 register_cli(app)
+
+# Serving (gunicorn sets SERVER_SOFTWARE): pay set-up costs before the first participant does.
+# CLI commands (`flask db upgrade`) import this module too and should not.
+if os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+    warm_up(app)

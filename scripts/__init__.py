@@ -3,10 +3,12 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
+    from .assistant import assistant_cli
     from .audit import audit_cli
     from .demo import demo_cli
     from .staff import staff_cli
 
+    app.cli.add_command(assistant_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(audit_cli)

@@ -151,6 +151,10 @@ class EspeakTTS:
         # audio cache key changes when the pronunciation list or the speaking rate does.
         self.model = f"espeak-ng/{rate_wpm}wpm/pron-{PRONUNCIATION_VERSION}"
 
+    def warm_up(self) -> None:
+        """Load the library and its voice data now rather than on a participant's first sentence."""
+        self.synthesize("Hello.")
+
     def synthesize(self, text: str) -> bytes:
         spoken = apply_pronunciations(text).strip()
         if not spoken:

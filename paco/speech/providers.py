@@ -36,6 +36,8 @@ class TTSProvider(Protocol):
 
     def synthesize(self, text: str) -> bytes: ...
 
+    def warm_up(self) -> None: ...
+
 
 _clients: dict = {}
 
@@ -88,6 +90,10 @@ class ElevenLabsTTS:
         self.output_format = output_format
         self.connect_timeout = connect_timeout
         self.timeout = timeout
+
+    def warm_up(self) -> None:
+        """Import the SDK and build its client now (~1 s), not before a participant's first sentence."""
+        _sdk_client(self.api_key, self.base_url, self.connect_timeout, self.timeout)
 
     def synthesize(self, text: str) -> bytes:
         if not text.strip():
