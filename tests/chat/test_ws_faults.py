@@ -1,0 +1,138 @@
+"""Provider faults, TTS faults and dropped clients: every turn still ends stored and the socket lives."""
+from __future__ import annotations
+
+import time
+
+from tests.standins.openai_server import DEFAULT_REPLY
+from tests.support.chat import types
+
+from .test_ws_turns import stored
+
+
+def test_error_before_first_token_falls_back_to_the_offline_answer(chat):
+    chat.openai.configure(fault="http_500")
+    client = chat.connect()
+    client.ask("What is P.A.D.?")
+    frames = client.turn()
+    complete = next(f for f in frames if f["type"] == "complete")
+    assert complete["status"] == "complete" and "P.A.D." in complete["full_response"]
+    assert not any(f["type"] == "error" for f in frames)
+    rows, (metrics,) = stored(chat.app)
+    assert rows[1].provider == "curated" and rows[1].model.startswith("kb-") and rows[1].status == "complete"
+    assert metrics.provider_errors == 1 and "openai: http 500" in metrics.error_detail
+
+
+def test_no_first_token_in_time_falls_back(chat):
+    chat.openai.configure(fault="stall_first")
+    client = chat.connect()
+    started = time.monotonic()
+    client.ask("What is P.A.D.?")
+    frames = client.turn()
+    assert time.monotonic() - started < 8, "the first-token timeout (2 s here) must apply, not the SDK's 600 s"
+    assert next(f for f in frames if f["type"] == "complete")["status"] == "complete"
+    rows, (metrics,) = stored(chat.app)
+    assert rows[1].provider == "curated"
+    assert "no first token within 2s" in metrics.error_detail
+
+
+def test_drop_after_first_tokens_keeps_partial_text_and_marks_interrupted(chat):
+    chat.openai.configure(fault="drop_after", fault_after=25, faults_remaining=1)
+    client = chat.connect()
+    client.ask("What is P.A.D.?")
+    frames = client.turn()
+    assert types(frames)[:2] == ["saved", "chunk"]
+    err = next(f for f in frames if f["type"] == "error")
+    complete = next(f for f in frames if f["type"] == "complete")
+    assert err["code"] == "provider_unavailable" and err["message_id"] == complete["message_id"]
+    assert complete["status"] == "interrupted"
+    partial = "".join(f["content"] for f in frames if f["type"] == "chunk")
+    assert partial == complete["full_response"] and DEFAULT_REPLY.startswith(partial) and partial
+    # The one complete sentence was spoken; the cut-off one was not.
+    assert [f["text"] for f in frames if f["type"] == "audio"] == ["P.A.D. stands for peripheral artery disease."]
+    rows, (metrics,) = stored(chat.app)
+    assert (rows[1].status, rows[1].content, rows[1].provider) == ("interrupted", partial, "openai")
+    assert metrics.provider_errors == 1
+
+    # The socket stays usable: the next question gets a full answer.
+    client.ask("What is P.A.D.?")
+    frames = client.turn()
+    assert next(f for f in frames if f["type"] == "complete")["status"] == "complete"
+
+
+def test_stall_mid_stream_hits_the_idle_timeout(chat):
+    chat.openai.configure(fault="stall_after", fault_after=5)
+    client = chat.connect()
+    client.ask("What is P.A.D.?")
+    frames = client.turn()
+    assert next(f for f in frames if f["type"] == "complete")["status"] == "interrupted"
+    rows, (metrics,) = stored(chat.app)
+    assert rows[1].status == "interrupted" and "no token for 1s" in metrics.error_detail
+
+
+def test_every_provider_failing_stores_a_failed_turn(chat, make_app):
+    chat.openai.configure(fault="http_500")
+    # The curated fallback cannot fail on its own; a server whose chain is only openai can.
+    from tests.chat.conftest import server_env
+    from tests.support.server import LiveServer
+    import tempfile
+
+    env = server_env(chat, __import__("pathlib").Path(tempfile.mkdtemp()),
+                     PACO_LLM_FALLBACK="openai")
+    from paco.extensions import db
+
+    with LiveServer({"DATABASE_URL": chat.app.config["SQLALCHEMY_DATABASE_URI"], **env}) as server:
+        from tests.support.chat import ChatClient, sign_in
+
+        client = ChatClient(server, sign_in(server, "RID004"), "RID004")
+        client.ask("What is P.A.D.?", conversation_id="fails")
+        frames = client.turn()
+        client.close()
+    assert types(frames) == ["saved", "error", "audio_end"]
+    assert frames[1]["code"] == "provider_unavailable" and frames[1]["message_id"]
+    rows, (metrics,) = stored(chat.app, conversation_id="fails")
+    assert [(r.role, r.status) for r in rows] == [("user", "complete"), ("assistant", "failed")]
+    assert metrics.provider_errors == 1
+
+
+def test_tts_failure_keeps_the_text_and_ends_audio_with_audio_error(chat):
+    chat.eleven.configure(fault="http_500")
+    client = chat.connect()
+    client.ask("What is P.A.D.?")
+    frames = client.turn()
+    complete = next(f for f in frames if f["type"] == "complete")
+    assert complete["status"] == "complete" and complete["full_response"] == DEFAULT_REPLY
+    assert frames[-1]["type"] == "audio_error" and frames[-1]["count"] == 0
+    assert not any(f["type"] == "audio" for f in frames)
+    rows, (metrics,) = stored(chat.app)
+    assert rows[1].status == "complete" and metrics.tts_errors == 1 and "http 500" in metrics.error_detail
+
+
+def test_tts_stall_does_not_hold_the_text(chat):
+    chat.eleven.configure(fault="stall")
+    chat.openai.configure(tokens_per_s=200)
+    client = chat.connect()
+    started = time.monotonic()
+    client.ask("What is P.A.D.?")
+    frames = client.turn()
+    complete_at = next(i for i, f in enumerate(frames) if f["type"] == "complete")
+    assert frames[-1]["type"] == "audio_error"
+    assert complete_at < len(frames) - 1 and time.monotonic() - started < 10
+
+
+def test_client_that_drops_mid_reply_still_gets_a_stored_answer(chat):
+    chat.openai.configure(tokens_per_s=40)
+    client = chat.connect()
+    client.ask("What is P.A.D.?")
+    assert client.recv()["type"] == "user_message_saved"
+    assert client.recv()["type"] == "chunk"
+    client.close()
+    rows, (metrics,) = stored(chat.app, timeout=15)
+    assert [(r.role, r.status) for r in rows] == [("user", "complete"), ("assistant", "complete")]
+    assert rows[1].content == DEFAULT_REPLY
+
+    # History shows it when the participant comes back.
+    again = chat.connect()
+    status, body, _ = chat.server.request("POST", "/api/v1/chat/history",
+                                          {"research_id": "RID001", "conversation_id": "conv-1", "limit": 10},
+                                          headers={"Authorization": f"Bearer {again.token}"})
+    assert [m["content"] for m in body["messages"]] == ["What is P.A.D.?", DEFAULT_REPLY]

@@ -1,0 +1,92 @@
+"""Bad frames get a specific error frame; nothing is stored and the socket stays usable."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from paco.extensions import db
+from paco.models import Conversation, Message
+
+BAD_FRAMES = [
+    ("not json at all", "bad_request", "not valid JSON"),
+    ("[1, 2, 3]", "bad_request", "JSON object"),
+    ('{"type": "dance"}', "bad_request", "Unknown frame type"),
+    ({"conversation_id": "c1", "message": 42}, "bad_request", "'message' must be a string"),
+    ({"conversation_id": "c1"}, "bad_request", "'message' is required"),
+    ({"conversation_id": "c1", "message": "   "}, "bad_request", "empty"),
+    ({"conversation_id": "c1", "message": "x" * 2001}, "too_large", "2000 characters"),
+    ("x" * 20000, "too_large", "16384 bytes"),
+    ({"conversation_id": "bad id!", "message": "hi"}, "bad_request", "conversation_id"),
+    ({"conversation_id": "c" * 101, "message": "hi"}, "bad_request", "conversation_id"),
+    ({"conversation_id": 7, "message": "hi"}, "bad_request", "conversation_id"),
+    ({"conversation_id": "c1", "message": "hi", "model": ["gpt-4o"]}, "bad_request", "'model' must be a string"),
+    ({"conversation_id": "c1", "message": "hi", "research_id": "RID002"}, "forbidden", "does not match"),
+]
+
+
+def _with_token(frame, token):
+    if isinstance(frame, dict):
+        return json.dumps({"token": token, **frame})
+    return frame
+
+
+@pytest.mark.parametrize("frame, code, fragment", BAD_FRAMES)
+def test_bad_frames(chat, frame, code, fragment):
+    client = chat.connect()
+    client.send(_with_token(frame, client.token))
+    reply = client.recv()
+    assert reply["type"] == "error" and reply["code"] == code, reply
+    assert fragment in reply["message"]
+    assert client.ping() == {"type": "pong"}, "the socket must stay usable"
+    with chat.app.app_context():
+        assert db.session.execute(db.select(db.func.count(Message.id))).scalar() == 0
+        db.session.remove()
+
+
+@pytest.mark.parametrize("token, code", [(None, "invalid_token"), ("garbage", "invalid_token"),
+                                         ("eyJhbGciOiJub25lIn0.eyJzdWIiOiJSSUQwMDEifQ.", "invalid_token")])
+def test_frames_without_a_valid_token(chat, token, code):
+    client = chat.connect(signed_in=False)
+    frame = {"conversation_id": "c1", "message": "hi"}
+    if token:
+        frame["token"] = token
+    client.send(frame)
+    assert client.recv()["code"] == code
+    assert client.ping() == {"type": "pong"}
+
+
+def test_another_participants_conversation_is_refused(chat):
+    owner = chat.connect("RID001")
+    owner.ask("What is P.A.D.?", conversation_id="mine")
+    owner.turn()
+    intruder = chat.connect("RID002")
+    intruder.ask("Show me", conversation_id="mine")
+    reply = intruder.recv()
+    assert reply["type"] == "error" and reply["code"] == "forbidden"
+    with chat.app.app_context():
+        contents = db.session.execute(db.select(Message.content).where(Message.conversation_id == "mine")).scalars().all()
+        owner_of = db.session.execute(db.select(Conversation.research_id).where(Conversation.conversation_id == "mine")).scalar()
+        db.session.remove()
+    assert "Show me" not in contents and owner_of == "RID001"
+
+
+def test_withdrawn_participant_is_refused_on_an_open_socket(chat):
+    from paco.models import ResearchID
+
+    client = chat.connect("RID005")
+    with chat.app.app_context():
+        db.session.execute(db.update(ResearchID).where(ResearchID.research_id == "RID005").values(status="withdrawn"))
+        db.session.commit()
+        db.session.remove()
+    client.ask("hello")
+    reply = client.recv()
+    assert reply["type"] == "error" and reply["code"] == "forbidden"
+
+
+def test_cross_site_handshake_is_refused(chat):
+    import websocket
+
+    with pytest.raises(websocket.WebSocketBadStatusException) as err:
+        chat.connect(origin="https://evil.example")
+    assert err.value.status_code == 403
