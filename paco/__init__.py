@@ -43,11 +43,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .chat import bp as chat_bp
     from .chat.audio import audio_bp
     from .health import bp as health_bp
+    from .web import bp as web_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(audio_bp)
+    app.register_blueprint(web_bp)
     register_error_handlers(app)
     init_request_log(app)
     return app
