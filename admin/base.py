@@ -97,6 +97,7 @@ class StaffModelView(StaffGate, ModelView):
     page_size = 50
     can_set_page_size = True
     filter_converter = StudyFilterConverter()
+    named_filter_urls = True  # readable, linkable filter URLs: ?flt0_status_equals=paused
     column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: _utc_minutes}
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, datetime: _utc_iso}
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterConverter
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterConverter, FilterEqual
 from flask_admin.model import filters
 
 from paco.extensions import db
-from paco.models import Conversation, Message, ResearchID
+from paco.models import Cohort, Conversation, Message, ResearchID
 from paco.services import enrolment
 from paco.validation import normalise_research_id
 
@@ -37,6 +37,28 @@ class StudyFilterConverter(FilterConverter):
     @filters.convert("UTCDateTime")
     def conv_utc_datetime(self, column, name, **kwargs):
         return [_utc_variant(f)(column, f"{name} (UTC)", **kwargs) for f in self.datetime_filters]
+
+
+class LazyOptions:
+    """Filter choices read from the database each time the filter menu is drawn.
+
+    Flask-Admin evaluates callable options once, when the view is built; an iterable is read
+    at render time instead, so new cohorts appear without a restart.
+    """
+
+    def __init__(self, query):
+        self.query = query
+
+    def __bool__(self):
+        return True
+
+    def __iter__(self):
+        return iter([(value, value) for value in db.session.execute(self.query).scalars()])
+
+
+def cohort_filter() -> FilterEqual:
+    return FilterEqual(column="cohort.name", name="Cohort",
+                       options=LazyOptions(db.select(Cohort.name).order_by(Cohort.name)))
 
 
 class DisclaimerStateFilter(BaseSQLAFilter):

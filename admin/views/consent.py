@@ -102,7 +102,6 @@ class DisclaimerView(StaffModelView):
 class AcknowledgmentView(StaffModelView):
     area = "acknowledgments"
     list_template = "paco_admin/acknowledgment_list.html"
-    named_filter_urls = True
     column_list = ["research_id", "version", "acknowledged_at", "user_agent", "content_hash"]
     column_labels = {"research_id": "Research ID"}
     column_searchable_list = ["research_id", "user_agent"]

@@ -52,7 +52,6 @@ def _safety(view, context, message, name):
 
 class MessageView(StaffModelView):
     area = "messages"
-    named_filter_urls = True
     column_list = ["created_at", "conversation_id", "role", "status", "content", "safety",
                    "provider", "model", "prompt_version"] + METRIC_COLUMNS
     column_export_list = ["id", "created_at", "conversation_id", "role", "status", "content",

@@ -14,7 +14,7 @@ from paco.services.consent import current_disclaimer
 
 from ..base import StaffModelView, actor, refusal
 from ..auth import client_ip
-from ..filters import DisclaimerStateFilter
+from ..filters import DisclaimerStateFilter, cohort_filter
 from ..forms import MoveCohortForm
 
 ALL_OPERATIONS = frozenset({"list", "create", "edit", "delete", "export", "action"})
@@ -62,7 +62,6 @@ class ResearchIDView(StaffModelView):
     area = "research_ids"
     supports = ALL_OPERATIONS
     method_operations = {"move_cohort_view": "action"}
-    named_filter_urls = True
     column_list = ["research_id", "cohort", "status", "disclaimer", "enrolled_at", "status_changed_at"]
     column_export_list = ["research_id", "cohort", "status", "disclaimer", "enrolled_at",
                           "status_changed_at", "created_at"]
@@ -74,7 +73,7 @@ class ResearchIDView(StaffModelView):
     column_default_sort = "research_id"
     column_filters = [
         FilterEqual(ResearchID.status, "Status", options=[(s, s) for s in PARTICIPANT_STATUSES]),
-        "cohort.name",
+        cohort_filter(),
         DisclaimerStateFilter(),
         "enrolled_at",
     ]
