@@ -44,7 +44,7 @@ def init_admin(app: Flask) -> Admin:
     admin = Admin(app, name=SITE_NAME,
                   theme=Bootstrap4Theme(base_template="paco_admin/base.html", fluid=True),
                   index_view=StudyIndexView(name="Summary", endpoint="admin", url="/admin"))
-    participants, consent, chats = "Participants", "Consent", "Conversations"
+    participants, consent, chats = "Participants", "Consent", "Chat"
     admin.add_views(
         ResearchIDView(ResearchID, db, name="Research IDs", category=participants,
                        endpoint="admin_research_ids", url="research-ids"),

@@ -124,8 +124,8 @@ def login():
 @bp.route("/logout/", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        audit.record_and_commit(current_user.email, "signout", f"staff_users:{current_user.email}",
-                                {}, client_ip())
+        user = db.session.get(StaffUser, current_user.staff_id)
+        staff.sign_out(user, client_ip())
         logout_user()
     session.clear()
     flash("You are signed out.", "info")

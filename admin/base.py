@@ -99,6 +99,7 @@ class StaffModelView(StaffGate, ModelView):
     filter_converter = StudyFilterConverter()
     named_filter_urls = True  # readable, linkable filter URLs: ?flt0_status_equals=paused
     column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: _utc_minutes}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: _utc_iso}
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, datetime: _utc_iso}
 
     def _can(self, operation: str) -> bool:

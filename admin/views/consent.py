@@ -30,12 +30,19 @@ def _excerpt(view, context, disclaimer, name):
     return text if len(text) <= 120 else text[:117] + "…"
 
 
+def _short_hash(view, context, row, name):
+    return Markup('<span class="text-monospace" title="{}">{}…</span>').format(
+        row.content_hash, row.content_hash[:12])
+
+
 class DisclaimerView(StaffModelView):
     area = "disclaimers"
     supports = frozenset({"list", "create", "edit", "delete", "action", "export"})
     column_list = ["version", "state", "text", "created_at", "published_at", "content_hash"]
     column_export_list = ["version", "published_at", "created_at", "content_hash", "text"]
-    column_formatters = {"state": _state, "text": _excerpt}
+    column_formatters = {"state": _state, "text": _excerpt, "content_hash": _short_hash}
+    column_details_list = ["version", "state", "published_at", "created_at", "content_hash", "text"]
+    column_formatters_detail = {"state": _state}  # the full text and hash, not the list's excerpts
     column_formatters_export = {}
     column_default_sort = ("version", True)
     column_searchable_list = ["text"]
@@ -104,6 +111,9 @@ class AcknowledgmentView(StaffModelView):
     list_template = "paco_admin/acknowledgment_list.html"
     column_list = ["research_id", "version", "acknowledged_at", "user_agent", "content_hash"]
     column_labels = {"research_id": "Research ID"}
+    column_formatters = {"content_hash": _short_hash}
+    column_formatters_detail = {}
+    column_formatters_export = {}
     column_searchable_list = ["research_id", "user_agent"]
     column_default_sort = ("acknowledged_at", True)
     column_filters = [IntEqualFilter(DisclaimerAcknowledgment.version, "Version"), "research_id",

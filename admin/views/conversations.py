@@ -64,6 +64,9 @@ class MessageView(StaffModelView):
         "metrics.tts_ms": "TTS (ms)",
     }
     column_formatters = {"content": _content, "safety": _safety}
+    column_details_list = ["id", "created_at", "conversation_id", "role", "status", "content", "safety",
+                           "provider", "model", "prompt_version", "audio_url"] + METRIC_EXPORT_COLUMNS
+    column_formatters_detail = {"safety": _safety}  # the whole message, not the list's excerpt
     column_formatters_export = {}
     column_select_related_list = [Message.metrics]
     column_sortable_list = ["created_at", "conversation_id", "role", "status", "provider", "model"]

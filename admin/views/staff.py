@@ -26,10 +26,11 @@ class StaffUserView(StaffModelView):
     column_default_sort = "email"
     form_columns = ["email", "role", "active", "new_password", "confirm_password", "unlock"]
     form_choices = {"role": [(r, r.replace("_", " ")) for r in STAFF_ROLES]}
+    form_args = {"role": {"default": "investigator"}}  # the least access unless chosen otherwise
     form_extra_fields = {
         "new_password": PasswordField("New password", validators=[Optional()],
                                       description=f"At least {staff.PASSWORD_MIN_LENGTH} characters. "
-                                                  "Leave empty to keep the current password."),
+                                                  "When editing, leave empty to keep the current one."),
         "confirm_password": PasswordField("Repeat the new password", validators=[
             EqualTo("new_password", message="The two passwords do not match.")]),
         "unlock": BooleanField("Unlock (clear failed sign-ins)"),

@@ -11,8 +11,12 @@ such guard; the ORM refuses there (paco.models.audit).
 
 ``audit_events.prev_hash`` becomes unique: two events extending the same event would fork the
 hash chain, and the database now refuses the second one.
+
+``staff_users.session_epoch`` is part of each staff session's identity; signing out raises it,
+which ends every copy of that account's session cookie.
 """
 from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0002_append_only'
@@ -37,6 +41,8 @@ $$
 def upgrade():
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.create_unique_constraint(batch_op.f('uq_audit_events_prev_hash'), ['prev_hash'])
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False))
 
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(REFUSE_FUNCTION)
@@ -51,5 +57,7 @@ def downgrade():
             op.execute(f'DROP TRIGGER IF EXISTS {table}_append_only ON {table}')
         op.execute('DROP FUNCTION IF EXISTS paco_refuse_change()')
 
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.drop_column('session_epoch')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_audit_events_prev_hash'), type_='unique')

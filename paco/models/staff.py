@@ -25,6 +25,9 @@ class StaffUser(db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's identity: raising it (on sign-out) ends all sessions of the account,
+    # including copies of the signed cookie that a sign-out in one browser cannot delete.
+    session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     def __str__(self):
         return self.email

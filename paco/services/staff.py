@@ -156,5 +156,17 @@ def authenticate(email: str, password: str, ip: str | None, *, now: datetime | N
 
 
 def session_fingerprint(user: StaffUser) -> str:
-    """Changes when the password does, so changing it ends every other session."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    """Changes with the password and at each sign-out: either ends every session of the account."""
+    material = f"{user.password_hash}:{user.session_epoch or 0}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def sign_out(user: StaffUser, ip: str | None) -> None:
+    """End every session of the account (a signed cookie cannot be deleted from other copies)."""
+    try:
+        user.session_epoch = (user.session_epoch or 0) + 1
+        audit.record(user.email, "signout", f"staff_users:{user.email}", {}, ip)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import argon2
 import pytest
 
 from paco.extensions import db
@@ -10,6 +11,7 @@ from paco.models import AuditEvent
 from paco.services import staff
 
 PASSWORD = "correct horse battery staple"
+PRODUCTION_HASHER = staff._hasher
 _TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
@@ -45,6 +47,13 @@ class Site:
 
     def sign_out(self):
         return self.post("/admin/logout/")
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Real argon2id, minimal cost: the site's tests sign in hundreds of times."""
+    monkeypatch.setattr(staff, "_hasher", argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
+    monkeypatch.setattr(staff, "_dummy_hash", None)
 
 
 @pytest.fixture

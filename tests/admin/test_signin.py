@@ -6,9 +6,15 @@ from datetime import timedelta
 from paco.extensions import db
 from paco.models import StaffUser, utcnow
 
-from .conftest import PASSWORD, Site, audit_events, csrf_token
+from .conftest import PASSWORD, PRODUCTION_HASHER, Site, audit_events, csrf_token
 
 REFUSED = "That email and password did not work"
+
+
+def test_passwords_are_hashed_with_argon2id_at_full_cost():
+    # The other tests use a cheap hasher; the site itself uses argon2-cffi's RFC 9106 defaults.
+    assert PRODUCTION_HASHER.type.name == "ID"
+    assert PRODUCTION_HASHER.time_cost >= 3 and PRODUCTION_HASHER.memory_cost >= 64 * 1024
 
 
 def test_sign_in_page_has_the_documented_fields(client):
@@ -29,6 +35,16 @@ def test_sign_in_and_out(make_staff, site):
     assert response.status_code == 302 and response.headers["Location"] == "/admin/login/"
     assert site.get("/admin/").status_code == 302
     assert [e.action for e in audit_events()][-2:] == ["signin.success", "signout"]
+
+
+def test_signing_out_ends_copies_of_the_session_cookie(make_staff, site, app):
+    make_staff("admin")
+    site.sign_in("admin@study.example.org")
+    copy = app.test_client()
+    copy.set_cookie("session", site.client.get_cookie("session").value)
+    assert copy.get("/admin/").status_code == 200
+    site.sign_out()
+    assert copy.get("/admin/").status_code == 302
 
 
 def test_sign_in_returns_to_the_page_asked_for_but_never_elsewhere(make_staff, client):
