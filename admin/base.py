@@ -1,7 +1,6 @@
 """What every admin view shares: the role gate, audited saves and deletes, audited exports."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timezone
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
@@ -20,8 +19,6 @@ from paco.services import audit, enrolment
 from . import roles
 from .auth import client_ip
 from .filters import StudyFilterConverter
-
-log = logging.getLogger("paco.admin")
 
 # Flask-Admin's view methods and the operation each one performs. Methods not listed are refused.
 METHOD_OPERATIONS = {

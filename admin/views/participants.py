@@ -8,9 +8,8 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup, escape
 
 from paco.extensions import db
-from paco.models import PARTICIPANT_STATUSES, Cohort, DisclaimerAcknowledgment, ResearchID
+from paco.models import PARTICIPANT_STATUSES, Cohort, ResearchID
 from paco.services import enrolment
-from paco.services.consent import current_disclaimer
 
 from ..base import StaffModelView, actor, refusal
 from ..auth import client_ip
@@ -84,19 +83,8 @@ class ResearchIDView(StaffModelView):
     def get_list(self, *args, **kwargs):
         count, data = super().get_list(*args, **kwargs)
         if kwargs.get("execute", True):
-            g.acknowledged_current = self._acknowledged([p.research_id for p in data])
+            g.acknowledged_current = enrolment.acknowledged_current([p.research_id for p in data])
         return count, data
-
-    @staticmethod
-    def _acknowledged(research_ids: list[str]) -> set[str] | None:
-        disclaimer = current_disclaimer()
-        if disclaimer is None or not research_ids:
-            return None if disclaimer is None else set()
-        return set(db.session.execute(
-            db.select(DisclaimerAcknowledgment.research_id).where(
-                DisclaimerAcknowledgment.disclaimer_id == disclaimer.id,
-                DisclaimerAcknowledgment.research_id.in_(research_ids))
-        ).scalars())
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)

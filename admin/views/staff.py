@@ -5,8 +5,7 @@ from flask_login import current_user
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import EqualTo, Optional
 
-from paco.models import STAFF_ROLES, StaffUser
-from paco.extensions import db
+from paco.models import STAFF_ROLES
 from paco.services import staff
 
 from ..base import StaffModelView
@@ -66,16 +65,9 @@ class StaffUserView(StaffModelView):
             user.locked_until = None
 
     def check(self, user):
-        if user.id == current_user.staff_id and (user.role != "admin" or not user.active):
-            raise ValueError("You cannot remove your own admin role or disable your own account.")
-        if user.role not in STAFF_ROLES:
-            raise ValueError(f"The role must be one of: {', '.join(STAFF_ROLES)}.")
+        problem = staff.change_problem(user, current_user.staff_id)
+        if problem:
+            raise ValueError(problem)
 
     def delete_problem(self, user):
-        if user.id == current_user.staff_id:
-            return "You cannot delete your own account."
-        admins = db.session.execute(db.select(db.func.count(StaffUser.id)).where(
-            StaffUser.role == "admin", StaffUser.active.is_(True), StaffUser.id != user.id)).scalar()
-        if user.role == "admin" and not admins:
-            return "The last active admin account cannot be deleted."
-        return None
+        return staff.delete_problem(user, current_user.staff_id)

@@ -157,6 +157,20 @@ def pending_acknowledgment_filter():
     return ResearchID.research_id.not_in(acknowledged)
 
 
+def acknowledged_current(research_ids: list[str]) -> set[str] | None:
+    """Which of these research IDs acknowledged the current version (None: nothing published)."""
+    disclaimer = current_disclaimer()
+    if disclaimer is None:
+        return None
+    if not research_ids:
+        return set()
+    return set(db.session.execute(
+        db.select(DisclaimerAcknowledgment.research_id).where(
+            DisclaimerAcknowledgment.disclaimer_id == disclaimer.id,
+            DisclaimerAcknowledgment.research_id.in_(research_ids))
+    ).scalars())
+
+
 def study_summary() -> dict:
     by_status = dict.fromkeys(PARTICIPANT_STATUSES, 0)
     by_status.update(db.session.execute(

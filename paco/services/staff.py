@@ -97,6 +97,25 @@ def set_password(user: StaffUser, password: str, actor: str, ip: str | None = No
     audit.update(user, apply, actor, ip, extra={"password": "changed"})
 
 
+def change_problem(user: StaffUser, acting_staff_id: int) -> str | None:
+    """Why an admin's edit of an account must be refused (they must not lock themselves out)."""
+    if user.role not in STAFF_ROLES:
+        return f"The role must be one of: {', '.join(STAFF_ROLES)}."
+    if user.id == acting_staff_id and (user.role != "admin" or not user.active):
+        return "You cannot remove your own admin role or disable your own account."
+    return None
+
+
+def delete_problem(user: StaffUser, acting_staff_id: int) -> str | None:
+    if user.id == acting_staff_id:
+        return "You cannot delete your own account."
+    other_admins = db.session.execute(db.select(db.func.count(StaffUser.id)).where(
+        StaffUser.role == "admin", StaffUser.active.is_(True), StaffUser.id != user.id)).scalar()
+    if user.role == "admin" and not other_admins:
+        return "The last active admin account cannot be deleted."
+    return None
+
+
 # --- sign-in --------------------------------------------------------------------------------
 
 @dataclass
