@@ -102,7 +102,7 @@ class Turn:
             self._sentence(sentence, speaker)
         text = "".join(parts)
         reply_id = self._store_reply(text, status, source, flag)
-        self._announce_end(reply_id, text, status)
+        self._announce_end(reply_id, text, status, flag)
         # audio_end (or audio_error) is always the last frame of a turn, spoken or not.
         if speaker is not None:
             speaker.finish()
@@ -186,7 +186,7 @@ class Turn:
         finally:
             db.session.close()
 
-    def _announce_end(self, reply_id: int | None, text: str, status: str) -> None:
+    def _announce_end(self, reply_id: int | None, text: str, status: str, flag=None) -> None:
         client_id = self.frame.client_id
         if reply_id is None:
             self.outbox.send(error("internal", "PaCo could not save this answer. Please ask again.",
@@ -201,8 +201,11 @@ class Turn:
             self.outbox.send(error("provider_unavailable",
                                    "PaCo's answer was cut off. Please ask again.",
                                    message_id=reply_id, client_id=client_id))
-        self.outbox.send({"type": "complete", "full_response": text, "message_id": reply_id,
-                          "status": status, "client_id": client_id})
+        complete = {"type": "complete", "full_response": text, "message_id": reply_id,
+                    "status": status, "client_id": client_id}
+        if flag is not None:  # lets the page show a safety reply as one while it is live
+            complete["safety"] = {"category": flag.category, "rule": flag.rule_id}
+        self.outbox.send(complete)
 
     def _store_metrics(self, reply_id: int, text: str, source: dict | None, speaker: Speaker | None) -> None:
         usage = (source or {}).get("usage") or {}

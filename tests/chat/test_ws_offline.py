@@ -85,6 +85,7 @@ def test_emergency_gets_the_fixed_reply_and_the_flag_is_stored(offline):
     assert "911" in complete["full_response"]
     rows, _ = stored(app)
     user, reply = rows
+    assert complete["safety"] == {"category": "emergency", "rule": reply.safety_rule}
     assert (user.safety_category, reply.safety_category) == ("emergency", "emergency")
     assert user.safety_rule and user.safety_rule == reply.safety_rule
     assert (reply.provider, reply.model) == ("safety", user.safety_rule)
@@ -95,7 +96,7 @@ def test_claudication_is_education_not_an_emergency(offline):
     client = connect("RID004")
     client.ask("my legs hurt when i walk but it goes away when i rest")
     complete = next(f for f in client.turn() if f["type"] == "complete")
-    assert "911" not in complete["full_response"]
+    assert "911" not in complete["full_response"] and "safety" not in complete
     rows, _ = stored(app)
     assert rows[0].safety_category is None
 
