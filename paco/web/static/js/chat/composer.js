@@ -1,0 +1,111 @@
+// The question box: Enter sends (Shift+Enter starts a new line), it grows with the text, keeps a
+// draft for the tab, and offers voice typing where the browser has it.
+
+import { byId } from '../dom.js';
+import { SpeechInput, UNSUPPORTED, speechSupported } from '../speech-input.js';
+
+const MAX_CHARS = 2000;
+const WARN_AT = 1800;
+
+export class Composer {
+  constructor({ onSend, onDraft }) {
+    this.form = byId('composer');
+    this.input = byId('composer-input');
+    this.note = byId('composer-note');
+    this.count = byId('composer-count');
+    this.mic = byId('mic-button');
+    this.micLabel = byId('mic-label');
+    this.onSend = onSend;
+    this.onDraft = onDraft;
+    this.speech = new SpeechInput();
+
+    this.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    this.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.send();
+      }
+    });
+    this.input.addEventListener('input', () => this._changed());
+    this._setUpMic();
+  }
+
+  get value() {
+    return this.input.value;
+  }
+
+  set value(text) {
+    this.input.value = text.slice(0, MAX_CHARS);
+    this._changed();
+  }
+
+  focus() {
+    this.input.focus();
+  }
+
+  say(message, { error = false } = {}) {
+    this.note.textContent = message || '';
+    this.note.classList.toggle('is-error', Boolean(message) && error);
+  }
+
+  // Puts text back (a refused or unsent question) without losing what is in the box now.
+  restore(text) {
+    const now = this.input.value.trim();
+    this.value = now ? `${text}\n${now}` : text;
+  }
+
+  send(text = this.input.value) {
+    if (this.speech.listening) this.speech.stop();
+    const message = text.trim();
+    if (!message) {
+      this.say('Type a question first, then press Send.', { error: true });
+      this.focus();
+      return;
+    }
+    this.say('');
+    if (text === this.input.value) this.value = '';
+    this.onSend(message);
+  }
+
+  _changed() {
+    const length = this.input.value.length;
+    this.count.textContent = length >= WARN_AT ? `${MAX_CHARS - length} characters left` : '';
+    // Grow with the text up to the CSS max-height, then scroll inside.
+    this.input.style.height = 'auto';
+    this.input.style.height = `${this.input.scrollHeight + 4}px`;
+    this.onDraft(this.input.value);
+  }
+
+  _setUpMic() {
+    if (!speechSupported) {
+      // Still focusable and pressable, so the explanation is found by everyone.
+      this.mic.setAttribute('aria-disabled', 'true');
+      this.mic.setAttribute('aria-describedby', 'composer-note');
+      this.mic.addEventListener('click', () => this.say(UNSUPPORTED));
+      return;
+    }
+    this.mic.addEventListener('click', () => {
+      if (this.speech.listening) {
+        this.speech.stop();
+        return;
+      }
+      this.speech.start(this.input.value);
+      this._listening(true);
+    });
+    this.speech.addEventListener('text', (event) => { this.value = event.detail.text; });
+    this.speech.addEventListener('error', (event) => this.say(event.detail.message, { error: true }));
+    this.speech.addEventListener('end', () => this._listening(false));
+  }
+
+  _listening(on) {
+    this.mic.setAttribute('aria-pressed', String(on));
+    this.micLabel.textContent = on ? 'Stop listening' : 'Speak your question';
+    if (on) this.say('Listening… Speak now. Your words will appear in the box.');
+    else if (this.note.textContent.startsWith('Listening')) {
+      this.say(this.input.value.trim() ? 'Check your words, then press Send.' : '');
+    }
+  }
+}
