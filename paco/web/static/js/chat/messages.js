@@ -59,7 +59,7 @@ export class AnswerView {
     this.node.dataset.audioKey = key;
     if (this.tools) return;
     const toggle = el('button', { type: 'button', class: 'btn btn-listen', onclick: () => this.audio.toggle(key) });
-    const replay = el('button', { type: 'button', class: 'btn btn-replay', 'aria-label': 'Play this answer again',
+    const replay = el('button', { type: 'button', class: 'btn btn-replay', 'aria-label': 'Play again from the start',
       onclick: () => this.audio.replay(key) }, icon('replay'), 'Play again');
     this.tools = { toggle, replay };
     this.node.append(el('div', { class: 'msg-tools' }, toggle, replay));
