@@ -36,7 +36,7 @@ def web_server(database_url, tmp_path_factory):
         "PACO_RATE_LIMIT_AUTH": "10000 per minute",
         "PACO_RATE_LIMIT_CHAT": "1000 per minute",
         # Slow enough that streaming is visible, fast enough to keep the suite quick.
-        "PACO_CURATED_DELAY_MS": "15",
+        "PACO_CURATED_DELAY_MS": "6",
         "PACO_REDIS_PREFIX": f"paco-web-{uuid.uuid4().hex[:8]}",
         "PACO_LOG_LEVEL": "WARNING",
     }

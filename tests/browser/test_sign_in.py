@@ -133,3 +133,21 @@ def test_sign_out_clears_the_session(visit):
     visit.wait_screen("research-id")
     assert page.locator("#rid-notice").is_hidden()
     assert page.input_value("#rid-input") == ""
+
+
+def test_a_version_published_while_reading_is_shown_before_agreeing(visit):
+    page = visit.open("research-id")
+    page.fill("#rid-input", "RID007")
+    page.press("#rid-input", "Enter")
+    page.wait_for_selector("#disclaimer-version:text('Version 1')")
+    with visit.app.app_context():
+        consent.publish(consent.create_draft("A newer text."))
+        db.session.remove()
+    page.get_by_role("button", name="I agree").click()
+    page.wait_for_selector("#disclaimer-version:text('Version 2')")
+    assert "just updated" in page.inner_text("#disclaimer-notice")
+    page.get_by_role("button", name="I agree").click()
+    visit.wait_screen("chat")
+    with visit.app.app_context():
+        (ack,) = db.session.query(DisclaimerAcknowledgment).filter_by(research_id="RID007").all()
+        assert ack.version == 2

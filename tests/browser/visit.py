@@ -20,7 +20,7 @@ AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 MEDIA_RECORDER = """() => {
   const audio = document.getElementById('voice');
   window.__media = [];
-  audio.defaultPlaybackRate = 8;
+  audio.defaultPlaybackRate = 16;
   for (const type of ['play', 'playing', 'pause', 'ended']) {
     document.addEventListener(type, (event) => {
       if (event.target !== audio) return;

@@ -32,7 +32,13 @@ export class ChatSocket extends EventTarget {
     this._everOpened = false;
     this._onOnline = () => { this.attempt = 0; this._reconnectNow(); };
     this._onOffline = () => this._drop('offline');
-    this._onVisible = () => { if (document.visibilityState === 'visible') this._reconnectNow(); };
+    // A phone waking up: reconnect at once if closed, and check at once a socket that looks open
+    // (it may have died while the phone slept).
+    this._onVisible = () => {
+      if (document.visibilityState !== 'visible') return;
+      if (this.ws) this._ping();
+      else this._reconnectNow();
+    };
   }
 
   start() {
@@ -143,12 +149,14 @@ export class ChatSocket extends EventTarget {
 
   _heartbeat() {
     clearInterval(this._pingTimer);
-    this._pingTimer = setInterval(() => {
-      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
-      try { this.ws.send('{"type":"ping"}'); } catch { return; }
-      clearTimeout(this._pongTimer);
-      this._pongTimer = setTimeout(() => this._drop('closed'), PONG_WAIT_MS);
-    }, PING_EVERY_MS);
+    this._pingTimer = setInterval(() => this._ping(), PING_EVERY_MS);
+  }
+
+  _ping() {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    try { this.ws.send('{"type":"ping"}'); } catch { return; }
+    clearTimeout(this._pongTimer);
+    this._pongTimer = setTimeout(() => this._drop('closed'), PONG_WAIT_MS);
   }
 
   _detach() {

@@ -86,6 +86,9 @@ export function createChat(flow) {
     if (open) menu.querySelector('button').focus();
   });
   menu.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeMenu(true); });
+  menu.addEventListener('focusout', (event) => {
+    if (event.relatedTarget && !menu.contains(event.relatedTarget) && event.relatedTarget !== menuButton) closeMenu(false);
+  });
   document.addEventListener('click', (event) => {
     if (!menu.hidden && !menu.contains(event.target) && !menuButton.contains(event.target)) closeMenu(false);
   });
@@ -134,9 +137,9 @@ export function createChat(flow) {
     updateWelcome();
     // An answer the server was still writing when the connection dropped: look again shortly.
     const last = messages[messages.length - 1];
-    if (last && last.role === 'user' && s.historyRetries < 5) {
+    if (last && last.role === 'user' && s.historyRetries < 10) {
       s.historyRetries += 1;
-      setTimeout(() => { if (s === session) loadHistory(); }, 2000);
+      setTimeout(() => { if (s === session) loadHistory(); }, 1000);
     }
     return messages;
   }
