@@ -10,7 +10,6 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_wtf.csrf import CSRFProtect
 
-from paco.config import env_int
 from paco.extensions import db
 from paco.models import (
     AdherenceRecord, AuditEvent, Cohort, Conversation, Disclaimer, DisclaimerAcknowledgment, Message,
@@ -26,12 +25,6 @@ from .views.participants import CohortView, ResearchIDView
 from .views.staff import StaffUserView
 
 SITE_NAME = "PaCo study admin"
-# Settings of the site, with their defaults; the environment or create_app(config) override them.
-SETTINGS = {
-    "PACO_STAFF_SESSION_MINUTES": 30,
-    "PACO_STAFF_LOCKOUT_FAILURES": 5,
-    "PACO_STAFF_LOCKOUT_MINUTES": 15,
-}
 # What Flask-Login, Flask-WTF, Flask-Admin and the views cache in ``g`` for one request.
 _PER_REQUEST_G = ("_login_user", "csrf_token", "_admin_template_args", "_admin_view",
                   "acknowledged_current")
@@ -65,8 +58,6 @@ def init_admin(app: Flask) -> Admin:
 
 
 def _configure(app: Flask) -> None:
-    for name, default in SETTINGS.items():
-        app.config.setdefault(name, env_int(name, default, minimum=1))
     # The staff session lives in Flask's signed cookie: never readable by scripts, not sent on
     # cross-site POSTs, and only over HTTPS when the deployment says so.
     app.config["SESSION_COOKIE_HTTPONLY"] = True

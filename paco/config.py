@@ -145,6 +145,10 @@ def from_environment() -> dict:
         "PACO_COOKIE_SECURE": env_bool("PACO_COOKIE_SECURE", env == "production"),
         "PACO_TRUST_PROXY": env_int("PACO_TRUST_PROXY", 0, minimum=0),
         "PACO_LOG_LEVEL": env_str("PACO_LOG_LEVEL", "INFO"),
+        # Investigator site (admin/)
+        "PACO_STAFF_SESSION_MINUTES": env_int("PACO_STAFF_SESSION_MINUTES", 30, minimum=1),
+        "PACO_STAFF_LOCKOUT_FAILURES": env_int("PACO_STAFF_LOCKOUT_FAILURES", 5, minimum=1),
+        "PACO_STAFF_LOCKOUT_MINUTES": env_int("PACO_STAFF_LOCKOUT_MINUTES", 15, minimum=1),
         # Assistant
         "PACO_LLM_PROVIDER": env_str("PACO_LLM_PROVIDER", default_llm),
         "PACO_LLM_FALLBACK": env_list("PACO_LLM_FALLBACK", []),
