@@ -10,7 +10,7 @@ from paco.assistant.providers import ProviderError, build_provider
 from paco.assistant.providers.openai_compat import OpenAICompatibleProvider
 from paco.assistant.reply import NoProviderAnswered, open_reply
 from tests.standins.base import StandInProcess, free_port
-from tests.standins.openai_server import DEFAULT_REPLY
+from tests.standins.openai_server import DEFAULT_REPLY, tokenize
 
 CONFIG = {
     "PACO_LLM_PROVIDER": "openai", "PACO_LLM_FALLBACK": [], "PACO_LLM_MODEL": None, "PACO_LLM_MODELS": [],
@@ -39,8 +39,8 @@ def test_streams_deltas_and_token_usage_through_the_sdk(openai_standin):
     openai_standin.reset()
     usage = {}
     deltas = list(_provider(openai_standin.url).stream(MESSAGES, "gpt-4o", usage))
-    assert "".join(deltas) == DEFAULT_REPLY and len(deltas) > 50
-    assert usage["completion_tokens"] == len(deltas)
+    assert "".join(deltas) == DEFAULT_REPLY
+    assert usage["completion_tokens"] == len(tokenize(DEFAULT_REPLY))
     (request,) = openai_standin.requests()
     assert request["headers"]["authorization"] == "Bearer sk-test"
     assert request["json"]["messages"] == MESSAGES and request["json"]["max_tokens"] == 300
@@ -64,6 +64,28 @@ def test_broken_stream_is_a_provider_error_after_partial_text(openai_standin):
         for delta in _provider(openai_standin.url).stream(MESSAGES, "gpt-4o"):
             received.append(delta)
     assert len(received) == 4
+
+
+def test_malformed_event_is_a_provider_error(openai_standin):
+    openai_standin.reset()
+    openai_standin.configure(fault="bad_json", fault_after=2)
+    with pytest.raises(ProviderError, match="malformed JSON"):
+        list(_provider(openai_standin.url).stream(MESSAGES, "gpt-4o"))
+
+
+def test_sse_decoder_handles_any_split_and_merges_one_read():
+    from paco.assistant.providers.openai_compat import SSEDeltas
+
+    events = b"".join(
+        b'data: {"choices":[{"delta":{"content":"%s"}}]}\r\n\r\n' % word for word in (b"Hello", b" there", b".")
+    ) + b'data: {"choices":[],"usage":{"completion_tokens":3}}\n\n: keep-alive comment\n\ndata: [DONE]\n\n'
+    for size in (1, 2, 7, 50, len(events)):
+        usage = {}
+        decoder = SSEDeltas("t", usage)
+        deltas = [d for i in range(0, len(events), size) if (d := decoder.feed(events[i:i + size]))]
+        assert "".join(deltas) == "Hello there." and decoder.done and usage == {"completion_tokens": 3}
+        if size == len(events):
+            assert deltas == ["Hello there."], "events of one read become one delta"
 
 
 def test_unreachable_server_is_a_connection_error():
