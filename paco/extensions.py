@@ -5,7 +5,10 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+import sqlite3
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints make migrations reviewable and let Alembic alter them on SQLite too.
@@ -27,3 +30,22 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 jwt = JWTManager()
 sock = Sock()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite settings for a server under gevent.
+
+    sqlite3 calls block the whole process; in the default rollback-journal mode every commit
+    fsyncs (7 ms median, 27 ms max measured here), stalling every other conversation. WAL with
+    synchronous=NORMAL commits in ~0.02 ms (it may lose the last commits on power loss, not on a
+    crash: fine for the laptop default; production runs PostgreSQL). SQLite also enforces
+    foreign keys only when asked.
+    """
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
