@@ -40,6 +40,10 @@ def check_handshake():
     allowed = current_app.config["PACO_ALLOWED_ORIGINS"]
     if origin and origin not in allowed and urlparse(origin).netloc != request.host:
         return error_response(403, "origin_not_allowed", "This site may not open PaCo's chat.")
+    # No permessage-deflate: simple-websocket accepts it whenever offered, and it costs
+    # ~100-140 kB per socket plus a zlib pass per frame, for frames that are either a few
+    # words of text or base64 audio that barely compresses (NOTES.md).
+    request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
     g.ws_identity = None
     cookie = request.cookies.get(current_app.config["JWT_ACCESS_COOKIE_NAME"])
     if cookie:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterator
 
+import gevent
 from flask import Flask
 
 from ..assistant.chain import provider_chain
@@ -78,8 +79,15 @@ class Turn:
 
     def run(self) -> None:
         flag = check_message(self.frame.message)
+        if not self._open_conversation():
+            return
+        # The model is asked while the question is being stored: its first token takes
+        # hundreds of ms, the commit a few, and what is guaranteed is only that the question is
+        # stored before any reply text is sent.
+        answer = gevent.spawn(self._source_or_failure, flag)
         user_message_id = self._store_question(flag)
         if user_message_id is None:
+            self._abandon(answer)
             return
         self.outbox.send({"type": "user_message_saved", "message_id": user_message_id,
                           "client_id": self.frame.client_id})
@@ -88,7 +96,9 @@ class Turn:
         parts: list[str] = []
         status, source = "complete", None
         try:
-            source = self._source(flag)
+            source, failure = answer.get()
+            if failure is not None:
+                raise failure
             for delta in source["deltas"]:
                 self._relay(delta, parts, splitter, speaker)
         except NoProviderAnswered as err:
@@ -111,22 +121,43 @@ class Turn:
         if reply_id is not None:
             self._store_metrics(reply_id, text, source, speaker)
 
-    def _store_question(self, flag) -> int | None:
+    def _open_conversation(self) -> bool:
         research_id, conversation_id = self.request.research_id, self.frame.conversation_id
         try:
             conversations.open_conversation(research_id, conversation_id)
             self.history = conversations.recent_turns(conversation_id, 2 * self.config["PACO_HISTORY_TURNS"])
-            message_id = conversations.save_message(
-                conversation_id, "user", self.frame.message,
-                safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None)
         except ApiError as err:
             code = "forbidden" if err.code == "conversation_not_found" else err.code
             self.outbox.send(error(code, "That conversation belongs to someone else. Start a new one.",
                                    client_id=self.frame.client_id))
+            return False
+        finally:
+            db.session.close()
+        return True
+
+    def _store_question(self, flag) -> int | None:
+        try:
+            return conversations.save_message(
+                self.frame.conversation_id, "user", self.frame.message,
+                safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None)
+        except Exception:
+            log.exception("could not store the question")
+            db.session.rollback()
+            self.outbox.send(error("internal", "PaCo could not save your message. Please send it again.",
+                                   client_id=self.frame.client_id))
             return None
         finally:
             db.session.close()  # release the pooled connection for the seconds of streaming
-        return message_id
+
+    @staticmethod
+    def _abandon(answer: gevent.Greenlet) -> None:
+        """Stop a reply nobody will see, closing its stream if it had already begun."""
+        if answer.ready():
+            source, _failure = answer.value
+            if source is not None and hasattr(source["deltas"], "close"):
+                source["deltas"].close()
+        else:
+            answer.kill()
 
     def _speaker(self) -> Speaker | None:
         if not self.request.arm.tts_enabled:
@@ -139,6 +170,12 @@ class Turn:
         if tts is None:
             return None
         return Speaker(tts, runtime.audio_cache(self.app), self.outbox, self.t0)
+
+    def _source_or_failure(self, flag) -> tuple[dict | None, NoProviderAnswered | None]:
+        try:
+            return self._source(flag), None
+        except NoProviderAnswered as err:
+            return None, err
 
     def _source(self, flag) -> dict:
         """Where the reply comes from: a safety rule's fixed text, or the provider chain."""

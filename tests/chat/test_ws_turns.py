@@ -33,7 +33,7 @@ def stored(app, conversation_id="conv-1", wait_for_assistant=1, timeout=10.0):
 
 
 def test_answer_streams_is_spoken_in_order_and_is_stored(chat):
-    chat.openai.configure(tokens_per_s=150)
+    chat.openai.configure(tokens_per_s=40)  # a real pace: speech must start while text streams
     client = chat.connect()
     client.ask("What is P.A.D.?", model="gpt-4o")
     frames = client.turn()
