@@ -6,7 +6,8 @@ real API does: a role delta, content deltas, a finish chunk, an optional usage c
 
     first_token_ms   delay before the first content delta          (default 0)
     tokens_per_s     pace of the following deltas; 0 = no delay     (default 0)
-    reply            the text to stream                             (default: a P.A.D. answer)
+    reply            the text to stream                             (default: a P.A.D. answer);
+                     "{n}" in it becomes the request's number, so replies can differ
     fault            null | "http_500" | "http_429" | "http_401" | "stall_first" |
                      "stall_after" | "drop_after" | "bad_json"
     fault_after      tokens sent before "stall_after"/"drop_after"  (default 3)
@@ -78,7 +79,7 @@ def make_app(state):
             return _error(start_response, "500 Internal Server Error", "server_error", "The server had an error.")
         request = json.loads(environ["standin.body"] or b"{}")
         model = request.get("model", "gpt-4o")
-        reply = behaviour.get("reply", DEFAULT_REPLY)
+        reply = behaviour.get("reply", DEFAULT_REPLY).replace("{n}", str(len(state.requests)))
         tokens = tokenize(reply)
         if not request.get("stream"):
             gevent.sleep(behaviour.get("first_token_ms", 0) / 1000)

@@ -1,0 +1,52 @@
+"""Run PaCo's benchmarks: ``python -m bench [first-audio|chunk-latency] [--quick]``."""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from . import chunk_latency, first_audio  # noqa: E402
+from .stats import table  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency"])
+    parser.add_argument("--quick", action="store_true", help="fewer turns and shorter runs (a smoke test)")
+    args = parser.parse_args()
+    results = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.platform(),
+               "cpus": __import__("os").cpu_count()}
+    if args.which in ("all", "first-audio"):
+        fa = first_audio.run(turns=12 if args.quick else 60, concurrency=4)
+        results["first_audio"] = fa
+        print("\nTime to first audio (ms), question sent -> first audio frame received")
+        print(table([["PaCo sentence pipeline", fa["paco_ms"]["median"], fa["paco_ms"]["p95"], fa["paco_ms"]["n"]],
+                     ["seed sequential design", fa["seed_ms"]["median"], fa["seed_ms"]["p95"], fa["seed_ms"]["n"]],
+                     ["floor (first token + first sentence + TTS first byte)", fa["floor_ms"], "", ""]],
+                    ["design", "median", "p95", "turns"]))
+        print(f"speed-up (median): {fa['speedup_median']}x; above floor: median {fa['above_floor_median_ms']} ms, "
+              f"p95 {fa['above_floor_p95_ms']} ms; turns without audio: {fa['turns_without_audio']}")
+    if args.which in ("all", "chunk-latency"):
+        levels = (1, 100) if args.quick else chunk_latency.LEVELS
+        rows = chunk_latency.run(levels=levels, duration=8 if args.quick else 20, warmup=3 if args.quick else 5)
+        results["chunk_latency"] = rows
+        results["capacity_p99_under_50ms"] = chunk_latency.capacity(rows)
+        print("\nServer-added latency per chunk (stand-in emits -> client receives), one gevent worker")
+        print(table([[r["conversations"], r["chunks"], r["p50_ms"], r["p99_ms"], r["max_ms"], r["turns"],
+                      r["failures"], r["server_cpu_pct"], r["client_cpu_pct"]] for r in rows],
+                    ["conversations", "chunks", "p50 ms", "p99 ms", "max ms", "turns", "failures",
+                     "server CPU %", "client CPU %"]))
+        print(f"conversations one worker holds with p99 < 50 ms: {results['capacity_p99_under_50ms']}")
+    out = Path(__file__).resolve().parent / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"\nfull results: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""The benchmark's world: stand-in OpenAI/ElevenLabs at fixed latencies, PaCo under gunicorn,
+a fresh database with enough signed-in participants, and their tokens."""
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+from tests.standins.base import StandInProcess
+from tests.support.server import LiveServer
+
+# About 150 tokens in several sentences, like a typical GPT-4o answer. "{n}" makes every reply
+# different, so the audio cache cannot hide the cost of speech.
+BENCH_REPLY = (
+    "Answer {n}: peripheral artery disease, or P.A.D., means the arteries that carry blood to your "
+    "legs have become narrow and stiff. Many people feel cramping or tired muscles in their calves "
+    "when they walk, and the feeling goes away after a few minutes of rest. Your medicines play a big "
+    "part in keeping you well. Aspirin or clopidogrel helps stop clots from forming, and a statin "
+    "lowers your cholesterol so the narrowing grows more slowly. Taking them every day, even when you "
+    "feel fine, lowers your risk of a heart attack, a stroke, or losing part of a leg. Walking most "
+    "days also helps your legs build new small blood vessels over time. If a medicine bothers you or "
+    "costs too much, please tell your care team before you change anything."
+)
+LLM_FIRST_TOKEN_MS = 400
+LLM_TOKENS_PER_S = 40
+TTS_FIRST_BYTE_MS = 250
+SECRET = "bench-secret-key-long-enough-for-hs256-signing-0123456789"
+
+
+class BenchWorld:
+    def __init__(self, participants: int, stamp: bool = False, server_env: dict | None = None):
+        self.participants = participants
+        self.workdir = Path(tempfile.mkdtemp(prefix="paco-bench-"))
+        self.database_url = f"sqlite:///{self.workdir / 'bench.db'}"
+        self.openai = StandInProcess("tests.standins.openai_server", {
+            "first_token_ms": LLM_FIRST_TOKEN_MS, "tokens_per_s": LLM_TOKENS_PER_S,
+            "reply": BENCH_REPLY, "stamp": stamp})
+        self.eleven = StandInProcess("tests.standins.elevenlabs_server", {"first_byte_ms": TTS_FIRST_BYTE_MS})
+        self.env = {
+            "DATABASE_URL": self.database_url, "SECRET_KEY": SECRET, "PACO_INSTANCE_DIR": str(self.workdir),
+            "PACO_LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-bench", "PACO_TTS_PROVIDER": "elevenlabs",
+            "ELEVENLABS_API_KEY": "el-bench", "PACO_RATE_LIMIT_ENABLED": "false",
+            "PACO_AUDIO_CACHE_DIR": str(self.workdir / "audio"), "PACO_LOG_LEVEL": "WARNING",
+            "PACO_LLM_FIRST_TOKEN_TIMEOUT": "30", "PACO_LLM_IDLE_TIMEOUT": "30", "PACO_TTS_TIMEOUT": "30",
+        }
+        self.env.update(server_env or {})
+        self.server: LiveServer | None = None
+        self.tokens: list[tuple[str, str]] = []
+
+    def start(self) -> "BenchWorld":
+        self.openai.start()
+        self.eleven.start()
+        self.env["OPENAI_BASE_URL"] = self.openai.url + "/v1"
+        self.env["ELEVENLABS_BASE_URL"] = self.eleven.url
+        self._prepare_database()
+        self.server = LiveServer(self.env, log_path=str(self.workdir / "server.log")).start()
+        return self
+
+    def stop(self) -> None:
+        for proc in (self.server, self.openai, self.eleven):
+            if proc is not None:
+                proc.stop()
+
+    def _prepare_database(self) -> None:
+        """Migrate, then enrol participants who accepted the disclaimer, and mint their tokens."""
+        saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        try:
+            from flask_jwt_extended import create_access_token
+            from flask_migrate import upgrade
+
+            from paco import create_app
+            from paco.extensions import db
+            from paco.models import ResearchID
+            from paco.services import consent
+            from paco.services.demo import load_demo
+
+            app = create_app({"SQLALCHEMY_DATABASE_URI": self.database_url})
+            with app.app_context():
+                upgrade()
+                load_demo()
+                disclaimer = consent.current_disclaimer()
+                ids = [f"BENCH{n:04d}" for n in range(self.participants)]
+                db.session.add_all(ResearchID(research_id=rid, status="active") for rid in ids)
+                db.session.commit()
+                for rid in ids:
+                    consent.acknowledge(rid, disclaimer, "bench")
+                self.tokens = [(rid, create_access_token(identity=rid)) for rid in ids]
+                db.session.remove()
+                db.engine.dispose()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def conversation_id(self) -> str:
+        return "bench-" + uuid.uuid4().hex[:12]
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,77 @@
+"""Many concurrent conversations in one asyncio process, measuring per-chunk latency.
+
+The stand-in stamps each delta with its emission time (time.monotonic(), system-wide on Linux);
+this client subtracts it from the time the chunk frame arrives: the latency PaCo adds between
+the LLM and the participant. asyncio + `websockets` reads frames from a buffer (a pure-Python
+client making several recv() calls per frame used more CPU than the server it measured).
+Run by bench.chunk_latency as a separate process.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import resource
+import sys
+import time
+import uuid
+
+from websockets.asyncio.client import connect
+
+STAMP = re.compile(r"<t:(\d+\.\d+)>")
+
+
+async def conversation(url, token, stop_at, measure_from, latencies, counters):
+    await asyncio.sleep(random.random())  # stagger starts so turns do not march in lockstep
+    conversation_id = "load-" + uuid.uuid4().hex[:12]
+    try:
+        async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
+            while time.monotonic() < stop_at:
+                await ws.send(json.dumps({"token": token, "conversation_id": conversation_id,
+                                          "message": "What is P.A.D.?"}))
+                while True:
+                    raw = await ws.recv()
+                    now = time.monotonic()
+                    if raw.startswith('{"type":"chunk"'):
+                        if now >= measure_from:
+                            latencies.extend(now - float(s) for s in STAMP.findall(raw))
+                        continue
+                    kind = json.loads(raw)["type"]
+                    if kind in ("audio_end", "audio_error"):
+                        counters["turns"] += 1
+                        break
+                    if kind == "error":
+                        counters["errors"] += 1
+    except Exception as err:  # a dropped connection is a result to report, not a crash
+        counters["failures"] += 1
+        kinds = counters.setdefault("failure_kinds", {})
+        kinds[type(err).__name__] = kinds.get(type(err).__name__, 0) + 1
+
+
+async def run(args) -> dict:
+    tokens = open(args.tokens).read().split()
+    latencies: list[float] = []
+    counters = {"turns": 0, "errors": 0, "failures": 0}
+    start = time.monotonic()
+    measure_from, stop_at = start + args.warmup, start + args.warmup + args.duration
+    await asyncio.gather(*(conversation(args.url, tokens[i % len(tokens)], stop_at, measure_from,
+                                        latencies, counters) for i in range(args.concurrency)))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"latencies": latencies, "counters": counters, "client_cpu_s": usage.ru_utime + usage.ru_stime,
+            "wall_s": time.monotonic() - start}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--tokens", required=True, help="file with one token per line")
+    parser.add_argument("--concurrency", type=int, required=True)
+    parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--duration", type=float, default=20)
+    json.dump(asyncio.run(run(parser.parse_args())), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
