@@ -9,17 +9,25 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from . import chunk_latency, first_audio  # noqa: E402
+from . import assistant, chunk_latency, first_audio  # noqa: E402
 from .stats import table  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency"])
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency", "assistant"])
     parser.add_argument("--quick", action="store_true", help="fewer turns and shorter runs (a smoke test)")
     args = parser.parse_args()
     results = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.platform(),
                "cpus": __import__("os").cpu_count()}
+    if args.which in ("all", "assistant"):
+        fig = assistant.run(repeat=3 if args.quick else 20)
+        results["assistant"] = fig
+        print(f"\nAssistant steps before the LLM ({fig['kb_entries']} knowledge entries), ms")
+        print(table([[name, round(fig[key]["median"], 3), round(fig[key]["p99"], 3), fig[key]["n"]]
+                     for name, key in (("knowledge base load", "kb_load_ms"), ("retrieval (BM25) per question",
+                                        "search_ms"), ("safety check per message", "safety_check_ms"))],
+                    ["step", "median", "p99", "samples"]))
     if args.which in ("all", "first-audio"):
         fa = first_audio.run(turns=12 if args.quick else 60, concurrency=4)
         results["first_audio"] = fa

@@ -1,6 +1,5 @@
 """PaCo's safety screen, measured on a labelled set of messages typed the way people type."""
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -134,14 +133,3 @@ def test_flag_shape():
     assert isinstance(flag, SafetyFlag)
     assert (flag.category, flag.rule_id) == ("crisis", "crisis.suicide")
     assert "988" in flag.reply
-
-
-def test_check_is_fast():
-    check_message("warm up")  # rules load once per process
-    texts = [m["text"] for m in MESSAGES]
-    start = time.perf_counter()
-    for text in texts:
-        check_message(text)
-    per_message_ms = (time.perf_counter() - start) * 1000 / len(texts)
-    print(f"\nsafety check: {per_message_ms:.3f} ms per message")
-    assert per_message_ms < 1, f"{per_message_ms:.3f} ms per message"

@@ -1,0 +1,32 @@
+"""How long the assistant's pre-LLM steps take: knowledge-base load and search, the safety check."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import yaml
+
+from paco.assistant.knowledge_base import KnowledgeBase
+from paco.assistant.safety import check_message
+
+from .stats import summary
+
+TESTS = Path(__file__).resolve().parent.parent / "tests" / "assistant"
+
+
+def _ms(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return (time.perf_counter() - start) * 1000
+
+
+def run(repeat: int = 20) -> dict:
+    loads = [_ms(KnowledgeBase.load) for _ in range(5)]
+    kb = KnowledgeBase.load()
+    questions = [q["q"] for q in yaml.safe_load((TESTS / "retrieval_eval.yaml").read_text())["questions"]]
+    messages = [m["text"] for m in yaml.safe_load((TESTS / "safety_eval.yaml").read_text())["messages"]]
+    check_message("warm up")  # the rules compile once per process
+    searches = [_ms(kb.search, q) for _ in range(repeat) for q in questions]
+    checks = [_ms(check_message, m) for _ in range(repeat) for m in messages]
+    return {"kb_entries": len(kb.entries), "kb_load_ms": summary(loads),
+            "search_ms": summary(searches), "safety_check_ms": summary(checks)}
