@@ -6,6 +6,7 @@ The real server is still used for signing in and history; only the chat socket i
 from __future__ import annotations
 
 import json
+import time
 
 
 def _script(visit, answer):
@@ -69,3 +70,19 @@ def test_a_refused_message_goes_back_into_the_box_with_the_reason(visit):
     assert page.input_value("#composer-input") == "What is P.A.D.?"
     assert page.locator(".msg-user").count() == 0
     assert page.locator("#composer-note").inner_text() == "You are sending messages very fast. Please wait 7 seconds."
+
+
+def test_a_closed_socket_reconnects_after_a_pause(visit):
+    opened = []
+
+    def handler(ws):
+        opened.append(time.monotonic())
+        if len(opened) == 1:
+            ws.close()  # e.g. a server restart
+
+    visit.page.route_web_socket("**/api/v1/chat/ws/chat", handler)
+    visit.sign_in("RID004")
+    visit.until(lambda: len(opened) == 2, 10, "a second connection")
+    assert 0.7 <= opened[1] - opened[0] <= 5, "after a backoff, not at once"
+    visit.wait_connected()
+    assert visit.page.locator("#connection-banner").is_hidden()

@@ -27,7 +27,7 @@ export function expiredMessage(keptText) {
 }
 const BANNERS = {
   reconnecting: 'Connection lost. Trying again… Your messages will wait here.',
-  offline: 'You are offline. Messages you send will wait here and go out when you are back online.',
+  offline: 'You are offline. Your messages will go out when you are back online.',
 };
 
 export function createChat(flow) {
