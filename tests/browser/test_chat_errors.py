@@ -1,12 +1,15 @@
-"""How the page explains answers that fail or are refused, with a scripted chat socket.
+"""Failures, refusals and dropped connections, with the chat socket scripted or cut in the middle.
 
-The real server is still used for signing in and history; only the chat socket is replaced
-(Playwright's route_web_socket), so that each failure the protocol defines can be produced.
+The real server still signs in and serves history; the chat socket is replaced or relayed by
+Playwright's route_web_socket, so that each failure the protocol defines can be produced on cue.
 """
 from __future__ import annotations
 
 import json
 import time
+
+from paco.extensions import db
+from paco.models import Message
 
 
 def _script(visit, answer):
@@ -86,3 +89,60 @@ def test_a_closed_socket_reconnects_after_a_pause(visit):
     assert 0.7 <= opened[1] - opened[0] <= 5, "after a backoff, not at once"
     visit.wait_connected()
     assert visit.page.locator("#connection-banner").is_hidden()
+
+
+def test_a_question_lost_with_the_connection_is_sent_again(visit):
+    questions, connections = [], []
+
+    def handler(ws):
+        connections.append(ws)
+        connection = len(connections)
+
+        def on_message(raw):
+            frame = json.loads(raw)
+            if frame.get("type") == "ping":
+                ws.send('{"type": "pong"}')
+                return
+            questions.append((connection, frame["message"]))
+            if connection == 1:
+                ws.close()  # the connection dies with the question in flight, never stored
+                return
+            _turn(lambda reply: ws.send(json.dumps(reply)), frame,
+                  {"type": "chunk", "content": "P.A.D. means narrow leg arteries."},
+                  {"type": "complete", "full_response": "P.A.D. means narrow leg arteries.", "message_id": 2,
+                   "status": "complete"})
+        ws.on_message(on_message)
+
+    visit.page.route_web_socket("**/api/v1/chat/ws/chat", handler)
+    visit.sign_in("RID005")
+    visit.ask("What is P.A.D.?")
+    visit.page.locator(".msg-paco:not(.streaming):not(.thinking)").wait_for(timeout=10_000)
+    assert questions == [(1, "What is P.A.D.?"), (2, "What is P.A.D.?")]
+    assert visit.page.locator(".msg-user").count() == 1
+
+
+def test_a_question_the_server_got_before_the_drop_is_not_sent_twice(visit):
+    questions = []
+
+    def handler(ws):
+        server = ws.connect_to_server()
+
+        def on_message(raw):
+            frame = json.loads(raw)
+            server.send(raw)
+            if frame.get("type") == "message":
+                questions.append(frame["message"])
+                ws.close()  # dropped before the page hears back
+
+        ws.on_message(on_message)
+
+    visit.page.route_web_socket("**/api/v1/chat/ws/chat", handler)
+    visit.sign_in("RID006")
+    visit.ask("What if I miss a dose?")
+    page = visit.page
+    # The answer the server wrote for the first connection comes back through history.
+    page.locator(".msg-paco:has-text('take it when you remember')").wait_for(timeout=15_000)
+    assert questions == ["What if I miss a dose?"]
+    assert page.locator(".msg-user").count() == 1
+    with visit.app.app_context():
+        assert db.session.query(Message).filter_by(role="user").count() == 1

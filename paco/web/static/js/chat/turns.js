@@ -47,25 +47,29 @@ export class Turns {
   // its history; questions whose fate is unknown are sent again only if history lacks them.
   async settle(uncertain, reconnected, reload) {
     const cutOff = this.active.length > 0;
-    for (const turn of this.active) this.turns.delete(turn.clientId);
+    for (const turn of this.active) {
+      this.turns.delete(turn.clientId);
+      if (turn.answer && !turn.completed) turn.answer.finish({});
+    }
     this.active = [];
     if (!reconnected || (!cutOff && !uncertain.length)) return uncertain;
     const knownIds = new Set([...this.view.list.querySelectorAll('.msg-user[data-message-id]')]
       .map((node) => node.dataset.messageId));
-    const messages = await reload();
+    const messages = await reload(); // redraws the history, then the questions still waiting
     if (!messages) return uncertain;
     const arrived = messages.filter((m) => m.role === 'user' && !knownIds.has(String(m.id))).map((m) => m.content);
     const again = [];
     for (const frame of uncertain) {
       const found = arrived.indexOf(frame.message.trim());
-      if (found >= 0) {
+      if (found >= 0) { // the server has it: history shows it (and its answer, once written)
         arrived.splice(found, 1);
+        this.turns.get(frame.client_id)?.node?.remove();
         this.turns.delete(frame.client_id);
       } else {
         again.push(frame);
       }
     }
-    this.reattach();
+    this._updateThinking();
     return again;
   }
 

@@ -57,6 +57,7 @@ export function createChat(flow) {
   voiceToggle.addEventListener('click', () => {
     audio.setMuted(!audio.muted);
     prefs.set('muted', audio.muted);
+    if (audio.muted) voiceHint.hidden = true;
     announcer.say(audio.muted ? 'Voice is off.' : 'Voice is on.');
   });
   audio.addEventListener('mute', showVoice);
@@ -139,7 +140,9 @@ export function createChat(flow) {
     const last = messages[messages.length - 1];
     if (last && last.role === 'user' && s.historyRetries < 10) {
       s.historyRetries += 1;
-      setTimeout(() => { if (s === session) loadHistory(); }, 1000);
+      // Not while a new answer is streaming: redrawing would take its bubble off the screen.
+      const again = () => { if (s === session) (s.turns.active.length ? setTimeout(again, 1000) : loadHistory()); };
+      setTimeout(again, 1000);
     }
     return messages;
   }
