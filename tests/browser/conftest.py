@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from paco import create_app
 from paco.extensions import db
+from paco.services.demo import load_demo
+from tests.support.databases import empty_tables
 from tests.support.server import LiveServer
 
 from .visit import PHONE, Visit
@@ -56,16 +59,25 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def site(web_server, make_app):
-    """A clean database with the demo IDs (RID001-RID010, disclaimer v1); the app for checks."""
-    from paco.services.demo import load_demo
-
-    app = make_app()
+@pytest.fixture(scope="session")
+def site_app(web_server, database_url):
+    """The tests' own view of the server's database (no admin site: building that per test is slow)."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    yield app
     with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def site(site_app):
+    """A clean database with the demo IDs (RID001-RID010, disclaimer v1); the app for checks."""
+    with site_app.app_context():
         load_demo()
         db.session.remove()
-    return app
+    yield site_app
+    with site_app.app_context():
+        db.session.remove()
+        empty_tables(db.engine, db.metadata)
 
 
 @pytest.fixture
