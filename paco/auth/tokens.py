@@ -64,6 +64,11 @@ def participant_required(view):
 
 def research_id_from_token(token: object) -> str:
     """Decode a token sent outside the Authorization header (WebSocket frames, seed protocol)."""
+    return access_claims(token)["sub"]
+
+
+def access_claims(token: object) -> dict:
+    """The verified claims of an access token, or a 401 ApiError saying why not."""
     if not isinstance(token, str) or not token or len(token) > 4096:
         raise ApiError(401, "invalid_token", "The access token is missing or not valid.")
     try:
@@ -74,4 +79,4 @@ def research_id_from_token(token: object) -> str:
         raise ApiError(401, "invalid_token", "The access token is not valid.") from None
     if claims.get("type") != "access" or not isinstance(claims.get("sub"), str):
         raise ApiError(401, "invalid_token", "The access token is not valid.")
-    return claims["sub"]
+    return claims

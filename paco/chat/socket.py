@@ -17,7 +17,7 @@ from gevent.queue import Queue
 from limits import parse as parse_limit
 from simple_websocket import ConnectionClosed
 
-from ..auth.tokens import research_id_from_token
+from ..auth.tokens import access_claims, research_id_from_token
 from ..errors import ApiError, error_response
 from ..extensions import db, limiter, sock
 from ..services.participants import authorize_participant
@@ -48,7 +48,8 @@ def check_handshake():
     cookie = request.cookies.get(current_app.config["JWT_ACCESS_COOKIE_NAME"])
     if cookie:
         try:
-            g.ws_identity = research_id_from_token(cookie)
+            claims = access_claims(cookie)
+            g.ws_identity = (claims["sub"], claims["exp"])
         except ApiError:
             pass  # frames may still carry a valid token
     return None
@@ -113,9 +114,16 @@ def _accept(raw, outbox: Outbox, received: float) -> TurnRequest | None:
 
 def _authorize(frame) -> tuple[str, Arm]:
     """Who sent the frame (token in the frame, else the handshake's cookie) and their arm."""
-    research_id = research_id_from_token(frame.token) if frame.token else g.get("ws_identity")
-    if research_id is None:
-        raise FrameError("invalid_token", "Sign in first: no access token was sent.")
+    if frame.token:
+        research_id = research_id_from_token(frame.token)
+    else:
+        # A socket opened with the session cookie outlives nothing: the cookie's token expires
+        # on the open socket exactly as it would on a new request.
+        research_id, expires = g.get("ws_identity") or (None, None)
+        if research_id is None:
+            raise FrameError("invalid_token", "Sign in first: no access token was sent.")
+        if time.time() >= expires:
+            raise FrameError("invalid_token", "Your session has expired. Please sign in again.")
     if frame.research_id and frame.research_id != research_id:
         raise FrameError("forbidden", "The research ID does not match your sign-in.")
     participant = authorize_participant(research_id)

@@ -90,3 +90,27 @@ def test_cross_site_handshake_is_refused(chat):
     with pytest.raises(websocket.WebSocketBadStatusException) as err:
         chat.connect(origin="https://evil.example")
     assert err.value.status_code == 403
+
+
+def test_a_cookie_session_that_expires_on_an_open_socket_is_refused(chat):
+    import os
+    import time
+    import uuid
+
+    import jwt
+
+    now = time.time()
+    claims = {"sub": "RID007", "jti": str(uuid.uuid4()), "type": "access", "fresh": False,
+              "iat": int(now), "nbf": int(now), "exp": int(now) + 2, "csrf": str(uuid.uuid4())}
+    token = jwt.encode(claims, os.environ["SECRET_KEY"], algorithm="HS256")
+    from tests.support.chat import sign_in
+
+    sign_in(chat.server, "RID007")  # acknowledges the disclaimer
+    client = chat.connect("RID007", signed_in=False, cookie=f"access_token_cookie={token}",
+                          origin=chat.server.url)
+    client.ask("What is P.A.D.?", conversation_id="short-lived")
+    assert client.turn()[-1]["type"] == "audio_end"
+    time.sleep(max(0.0, claims["exp"] - time.time()) + 0.2)
+    client.ask("And now?", conversation_id="short-lived")
+    reply = client.recv()
+    assert reply["type"] == "error" and reply["code"] == "invalid_token" and "expired" in reply["message"]
