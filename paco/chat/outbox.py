@@ -8,29 +8,47 @@ from gevent.lock import Semaphore
 from simple_websocket import ConnectionClosed
 
 
+class WholeFrameSocket:
+    """The socket simple-websocket writes to, made to write whole frames, one at a time.
+
+    simple-websocket writes with ``sock.send()`` and ignores how much was sent: when a slow
+    phone lets the kernel buffer fill, the rest of a 40 kB audio frame would be dropped and the
+    stream corrupted. Here every write is a ``sendall`` under one lock, so a frame is never cut
+    and a ping from simple-websocket's own greenlet never lands inside another frame.
+    """
+
+    def __init__(self, sock):
+        self._sock = sock
+        self._lock = Semaphore()
+
+    def send(self, data, *args) -> int:
+        with self._lock:
+            self._sock.sendall(data, *args)
+        return len(data)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
 class Outbox:
-    """Serialises sends; after the client goes away, sends become no-ops instead of errors.
+    """JSON frames to one client; after the client goes away, sends become no-ops, not errors.
 
     A turn keeps going when the client drops (its reply is still stored), so nothing on the
     turn's path may fail because the socket did.
     """
 
     def __init__(self, ws):
+        ws.sock = WholeFrameSocket(ws.sock)
         self.ws = ws
         self.closed = False
-        self._lock = Semaphore()
 
     def send(self, frame: dict) -> float | None:
         """Send one frame; returns the monotonic time it was handed to the socket, or None."""
         if self.closed:
             return None
-        data = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
-        with self._lock:
-            if self.closed:
-                return None
-            try:
-                self.ws.send(data)
-            except (ConnectionClosed, OSError):
-                self.closed = True
-                return None
+        try:
+            self.ws.send(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
+        except (ConnectionClosed, OSError):
+            self.closed = True
+            return None
         return time.monotonic()
