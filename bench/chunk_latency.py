@@ -13,8 +13,8 @@ WS_PATH = "/api/v1/chat/ws/chat"
 LEVELS = (1, 25, 50, 100, 200, 300, 500)
 
 
-def _server_cpu(pid: int) -> float:
-    """CPU seconds used so far by the gunicorn master and its workers."""
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (gunicorn's workers)."""
     total = 0.0
     for child in [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
                                                           text=True).stdout.split()]:
@@ -30,12 +30,15 @@ def run(levels=LEVELS, duration: float = 20, warmup: float = 5) -> list[dict]:
         tokens_file = world.workdir / "tokens.txt"
         tokens_file.write_text("\n".join(token for _, token in world.tokens))
         for level in levels:
-            cpu_before = _server_cpu(world.server.proc.pid)
+            cpu_before = _cpu_seconds(world.server.proc.pid)
+            standins_before = _cpu_seconds(world.openai.proc.pid) + _cpu_seconds(world.eleven.proc.pid)
             out = subprocess.run(
                 [sys.executable, "-m", "bench.load_client", "--url", world.server.ws_url + WS_PATH,
                  "--tokens", str(tokens_file), "--concurrency", str(level), "--duration", str(duration),
                  "--warmup", str(warmup)], capture_output=True, text=True, check=True)
-            server_cpu = _server_cpu(world.server.proc.pid) - cpu_before
+            server_cpu = _cpu_seconds(world.server.proc.pid) - cpu_before
+            standins_cpu = (_cpu_seconds(world.openai.proc.pid) + _cpu_seconds(world.eleven.proc.pid)
+                            - standins_before)
             data = json.loads(out.stdout)
             ms = [v * 1000 for v in data["latencies"]]
             rows.append({
@@ -44,8 +47,10 @@ def run(levels=LEVELS, duration: float = 20, warmup: float = 5) -> list[dict]:
                 "max_ms": round(max(ms), 1) if ms else None,
                 "turns": data["counters"]["turns"], "errors": data["counters"]["errors"],
                 "failures": data["counters"]["failures"],
+                "unfinished": data["counters"].get("unfinished", 0),
                 "server_cpu_pct": round(100 * server_cpu / data["wall_s"], 1),
                 "client_cpu_pct": round(100 * data["client_cpu_s"] / data["wall_s"], 1),
+                "standins_cpu_pct": round(100 * standins_cpu / data["wall_s"], 1),
             })
             print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -53,5 +58,6 @@ def run(levels=LEVELS, duration: float = 20, warmup: float = 5) -> list[dict]:
 
 def capacity(rows: list[dict], limit_ms: float = 50.0) -> int:
     """The most concurrent conversations measured with p99 chunk latency under the limit."""
-    ok = [r["conversations"] for r in rows if r["p99_ms"] < limit_ms and not r["failures"]]
+    ok = [r["conversations"] for r in rows
+          if r["p99_ms"] < limit_ms and not r["failures"] and not r["unfinished"]]
     return max(ok) if ok else 0

@@ -68,6 +68,23 @@ def seed_turns(world: BenchWorld, turns: int, out: list) -> None:
         out.append(time.monotonic() - started)
 
 
+def _server_first_audio(database_url: str) -> dict:
+    """The same turns as the server measured them (turn_metrics): where the time went."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT first_token_ms, first_sentence_ms, first_audio_ms FROM turn_metrics "
+                                    "WHERE first_audio_ms IS NOT NULL")).all()
+    engine.dispose()
+    rows = rows[1:]  # the warm-up turn
+    first_token, first_sentence, first_audio = (summary([r[i] for r in rows]) for i in range(3))
+    return {"first_token_median": round(first_token["median"], 1),
+            "first_sentence_median": round(first_sentence["median"], 1),
+            "first_audio_median": round(first_audio["median"], 1),
+            "first_audio_p95": round(first_audio["p95"], 1)}
+
+
 def run(turns: int = 60, concurrency: int = 4) -> dict:
     per_client = max(1, turns // concurrency)
     with BenchWorld(participants=concurrency) as world:
@@ -76,6 +93,7 @@ def run(turns: int = 60, concurrency: int = 4) -> dict:
         paco: list = []
         gevent.joinall([gevent.spawn(paco_turns, world, rid, token, per_client, paco)
                         for rid, token in world.tokens])
+        server_side = _server_first_audio(world.database_url)
         seed: list = []
         gevent.joinall([gevent.spawn(seed_turns, world, per_client, seed) for _ in range(concurrency)])
     missing = sum(v is None for v in paco)
@@ -87,6 +105,7 @@ def run(turns: int = 60, concurrency: int = 4) -> dict:
         "paco_ms": {k: round(v * 1000, 1) if k != "n" else v for k, v in paco_s.items()},
         "seed_ms": {k: round(v * 1000, 1) if k != "n" else v for k, v in seed_s.items()},
     }
+    result["server_ms"] = server_side
     result["speedup_median"] = round(seed_s["median"] / paco_s["median"], 2)
     result["above_floor_median_ms"] = round((paco_s["median"] - floor) * 1000, 1)
     result["above_floor_p95_ms"] = round((paco_s["p95"] - floor) * 1000, 1)

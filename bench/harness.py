@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 from tests.standins.base import StandInProcess
+from tests.support.databases import create_database, drop_database
 from tests.support.server import LiveServer
 
 # About 150 tokens in several sentences, like a typical GPT-4o answer. "{n}" makes every reply
@@ -32,11 +33,15 @@ class BenchWorld:
     def __init__(self, participants: int, stamp: bool = False, server_env: dict | None = None):
         self.participants = participants
         self.workdir = Path(tempfile.mkdtemp(prefix="paco-bench-"))
-        self.database_url = f"sqlite:///{self.workdir / 'bench.db'}"
+        # BENCH_DATABASE=postgresql runs on a fresh database of TEST_DATABASE_URL's server.
+        self.engine = os.environ.get("BENCH_DATABASE", "sqlite")
+        self.database_url = create_database(self.engine, str(self.workdir))
         self.openai = StandInProcess("tests.standins.openai_server", {
             "first_token_ms": LLM_FIRST_TOKEN_MS, "tokens_per_s": LLM_TOKENS_PER_S,
             "reply": BENCH_REPLY, "stamp": stamp})
-        self.eleven = StandInProcess("tests.standins.elevenlabs_server", {"first_byte_ms": TTS_FIRST_BYTE_MS})
+        # 4 kB per chunk: about a second of mp3_22050_32 audio per network write.
+        self.eleven = StandInProcess("tests.standins.elevenlabs_server", {"first_byte_ms": TTS_FIRST_BYTE_MS,
+                                                                          "chunk_bytes": 4096})
         self.env = {
             "DATABASE_URL": self.database_url, "SECRET_KEY": SECRET, "PACO_INSTANCE_DIR": str(self.workdir),
             "PACO_LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-bench", "PACO_TTS_PROVIDER": "elevenlabs",
@@ -61,6 +66,7 @@ class BenchWorld:
         for proc in (self.server, self.openai, self.eleven):
             if proc is not None:
                 proc.stop()
+        drop_database(self.database_url)
 
     def _prepare_database(self) -> None:
         """Migrate, then enrol participants who accepted the disclaimer, and mint their tokens."""

@@ -5,6 +5,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -33,7 +35,22 @@ class LiveServer:
             cwd=ROOT, env=env, stdout=self._log, stderr=self._log,
         )
         wait_for_port(self.port, timeout=30, proc=self.proc)
+        self._wait_until_serving()
         return self
+
+    def _wait_until_serving(self, timeout: float = 60) -> None:
+        """The master listens before its worker has booted and warmed up: wait for an answer."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=5) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"PaCo did not answer /health within {timeout}s")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
