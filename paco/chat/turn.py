@@ -85,6 +85,7 @@ class Turn:
         # hundreds of ms, the commit a few, and what is guaranteed is only that the question is
         # stored before any reply text is sent.
         answer = gevent.spawn(self._source_or_failure, flag)
+        gevent.sleep(0)  # let the request leave before the commit (SQLite's never yields)
         user_message_id = self._store_question(flag)
         if user_message_id is None:
             self._abandon(answer)

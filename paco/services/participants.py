@@ -1,9 +1,11 @@
 """Looking up participants and deciding whether they may use PaCo."""
 from __future__ import annotations
 
+from sqlalchemy.orm import joinedload
+
 from ..errors import ApiError
 from ..extensions import db
-from ..models import ResearchID
+from ..models import Disclaimer, DisclaimerAcknowledgment, ResearchID
 from .consent import current_disclaimer, has_acknowledged
 
 # One wording for unknown, paused and withdrawn IDs, so that answers cannot be used to find IDs.
@@ -31,11 +33,23 @@ def authorize_participant(research_id: str) -> ResearchID:
     Tokens outlive status changes and new disclaimer versions; checking here refuses a
     withdrawn participant at once and asks everyone to acknowledge a newly published version.
     """
-    participant = find_participant(research_id)
-    if participant is None or not participant.is_active:
+    # One round trip (it runs before every chat turn): the participant with their arm, and
+    # whether they acknowledged the newest published disclaimer, if there is one.
+    current = (db.select(Disclaimer.id).where(Disclaimer.published_at.is_not(None))
+               .order_by(Disclaimer.version.desc()).limit(1).scalar_subquery())
+    acknowledged = db.exists().where(DisclaimerAcknowledgment.research_id == research_id,
+                                     DisclaimerAcknowledgment.disclaimer_id == current)
+    row = db.session.execute(
+        db.select(ResearchID, current, acknowledged).options(joinedload(ResearchID.cohort))
+        .where(ResearchID.research_id == research_id)
+    ).first()
+    if row is None or not row[0].is_active:
         raise ApiError(403, "research_id_inactive",
                        "This research ID is not active. Please contact your study team.")
-    require_current_acknowledgment(research_id)
+    participant, current_id, has_acked = row
+    if current_id is not None and not has_acked:
+        raise ApiError(403, "disclaimer_required",
+                       "Please read and accept the current study disclaimer first.")
     return participant
 
 

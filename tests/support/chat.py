@@ -23,7 +23,9 @@ class ChatClient:
     def __init__(self, server: LiveServer, token: str | None = None, research_id: str = "RID001", **options):
         self.token = token
         self.research_id = research_id
-        self.ws = websocket.create_connection(server.ws_url + WS_PATH, timeout=20, **options)
+        # UTF-8 is checked by json.loads anyway; websocket-client would check it again, in pure Python.
+        self.ws = websocket.create_connection(server.ws_url + WS_PATH, timeout=20, skip_utf8_validation=True,
+                                              **options)
 
     def send(self, frame) -> None:
         self.ws.send(frame if isinstance(frame, (str, bytes)) else json.dumps(frame))
