@@ -73,6 +73,7 @@ class Turn:
         self.first_sentence_at: float | None = None
         self.errors: list[str] = []
         self.sentences = 0
+        self.history: list[tuple[str, str]] = []
 
     def _ms(self, at: float | None) -> float | None:
         return None if at is None else round((at - self.t0) * 1000, 2)
@@ -108,6 +109,10 @@ class Turn:
         except ProviderError as err:
             status = "interrupted"
             self.errors.append(str(err))
+        except Exception as err:  # a bug must not cost the turn its stored answer
+            log.exception("turn failed while streaming")
+            status = "interrupted" if parts else "failed"
+            self.errors.append(f"internal: {type(err).__name__}")
         # An interrupted reply's unfinished last sentence is kept as text but not spoken.
         for sentence in splitter.flush() if status == "complete" else []:
             self._sentence(sentence, speaker)

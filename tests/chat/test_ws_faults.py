@@ -4,7 +4,10 @@ from __future__ import annotations
 import time
 
 from tests.standins.openai_server import DEFAULT_REPLY
-from tests.support.chat import types
+from tests.support.chat import ChatClient, sign_in, types
+from tests.support.server import LiveServer
+
+from .conftest import server_env
 
 from .test_ws_turns import stored
 
@@ -69,20 +72,11 @@ def test_stall_mid_stream_hits_the_idle_timeout(chat):
     assert rows[1].status == "interrupted" and "no token for 1s" in metrics.error_detail
 
 
-def test_every_provider_failing_stores_a_failed_turn(chat, make_app):
+def test_every_provider_failing_stores_a_failed_turn(chat, tmp_path):
     chat.openai.configure(fault="http_500")
     # The curated fallback cannot fail on its own; a server whose chain is only openai can.
-    from tests.chat.conftest import server_env
-    from tests.support.server import LiveServer
-    import tempfile
-
-    env = server_env(chat, __import__("pathlib").Path(tempfile.mkdtemp()),
-                     PACO_LLM_FALLBACK="openai")
-    from paco.extensions import db
-
+    env = server_env(chat, tmp_path, PACO_LLM_FALLBACK="openai")
     with LiveServer({"DATABASE_URL": chat.app.config["SQLALCHEMY_DATABASE_URI"], **env}) as server:
-        from tests.support.chat import ChatClient, sign_in
-
         client = ChatClient(server, sign_in(server, "RID004"), "RID004")
         client.ask("What is P.A.D.?", conversation_id="fails")
         frames = client.turn()
