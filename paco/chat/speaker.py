@@ -46,15 +46,17 @@ class Speaker:
         self._seq += 1
         self._queue.put((self._seq, text, gevent.spawn(self._synthesize, text)))
 
-    def finish(self) -> None:
-        """Wait until every sentence is sent, then close the turn's audio with one frame."""
+    def wait(self) -> None:
+        """Block until every sentence said so far has been sent (or the audio has failed)."""
         self._queue.put(None)
         self._sender.join()
+
+    def end_frame(self) -> dict:
+        """The turn's closing audio frame: how many were sent, or why the voice stopped."""
         if self.error is not None:
-            self.outbox.send({"type": "audio_error", "code": "tts_failed", "count": self.sent,
-                              "message": "PaCo's voice is not available right now; the text is complete."})
-        else:
-            self.outbox.send({"type": "audio_end", "count": self.sent})
+            return {"type": "audio_error", "code": "tts_failed", "count": self.sent,
+                    "message": "PaCo's voice is not available right now; the text is complete."}
+        return {"type": "audio_end", "count": self.sent}
 
     def _synthesize(self, text: str) -> tuple[str, bytes, bool] | None:
         key = self.cache.key(self.tts.name, self.tts.voice, self.tts.model, self.tts.output_format, text)

@@ -119,13 +119,13 @@ class Turn:
         text = "".join(parts)
         reply_id = self._store_reply(text, status, source, flag)
         self._announce_end(reply_id, text, status, flag)
-        # audio_end (or audio_error) is always the last frame of a turn, spoken or not.
         if speaker is not None:
-            speaker.finish()
-        else:
-            self.outbox.send({"type": "audio_end", "count": 0})
+            speaker.wait()
         if reply_id is not None:
             self._store_metrics(reply_id, text, source, speaker)
+        # audio_end (or audio_error) is always the last frame of a turn, spoken or not; when it
+        # arrives, everything about the turn is stored.
+        self.outbox.send(speaker.end_frame() if speaker is not None else {"type": "audio_end", "count": 0})
 
     def _open_conversation(self) -> bool:
         research_id, conversation_id = self.request.research_id, self.frame.conversation_id
