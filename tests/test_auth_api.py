@@ -61,10 +61,10 @@ def test_acknowledging_an_old_version_is_refused(client, demo):
 
 def test_new_disclaimer_version_requires_a_new_acknowledgment(client, login):
     headers = login("RID004")
-    draft = consent.create_draft("Version two of the study disclaimer. PaCo is not a doctor.")
+    draft = consent.create_draft("Version two of the study disclaimer. PaCo is not a doctor.", "test", None)
     r = client.post(f"{API}/login", json={"research_id": "RID004"})
     assert r.status_code == 200, "a draft must not change anything"
-    consent.publish(draft)
+    consent.publish(draft, "test", None)
 
     r = client.post(f"{API}/validate-research-id", json={"research_id": "RID004"})
     assert r.get_json()["disclaimer_required"] is True

@@ -76,7 +76,7 @@ class DisclaimerView(StaffModelView):
         return form
 
     def create_model(self, form):
-        return self._guarded("create", lambda: consent.create_draft_audited(
+        return self._guarded("create", lambda: consent.create_draft(
             form.text.data, actor(), client_ip()))
 
     def update_model(self, form, disclaimer):
@@ -98,7 +98,7 @@ class DisclaimerView(StaffModelView):
             flash("That disclaimer no longer exists.", "error")
             return
         try:
-            consent.publish_audited(disclaimer, actor(), client_ip())
+            consent.publish(disclaimer, actor(), client_ip())
         except ApiError as err:
             flash(refusal(err), "error")
             return

@@ -48,18 +48,18 @@ def acknowledge(research_id: str, disclaimer: Disclaimer, user_agent: str) -> Di
     return ack
 
 
-def create_draft(text: str) -> Disclaimer:
-    text = text.strip()
+# Staff changes to disclaimer versions: each commits together with its audit event.
+
+def create_draft(text: str, actor: str, ip: str | None) -> Disclaimer:
+    text = (text or "").strip()
     if not text:
         raise ApiError(400, "empty_disclaimer", "A disclaimer needs some text.")
+    audit.lock_chain()  # every audited write waits here, so the version read below stays the next one
     latest = db.session.execute(db.select(db.func.max(Disclaimer.version))).scalar() or 0
-    draft = Disclaimer(version=latest + 1, text=text, content_hash=content_hash(text))
-    db.session.add(draft)
-    db.session.commit()
-    return draft
+    return audit.create(Disclaimer(version=latest + 1, text=text, content_hash=content_hash(text)), actor, ip)
 
 
-def publish(disclaimer: Disclaimer) -> Disclaimer:
+def publish(disclaimer: Disclaimer, actor: str, ip: str | None) -> Disclaimer:
     """Publish a draft. From now on login asks everyone for an acknowledgment of this version."""
     if disclaimer.published_at is not None:
         raise ApiError(409, "already_published", f"Disclaimer v{disclaimer.version} is already published.")
@@ -67,41 +67,16 @@ def publish(disclaimer: Disclaimer) -> Disclaimer:
     if newer is not None and newer.version > disclaimer.version:
         raise ApiError(409, "outdated_draft",
                        f"v{newer.version} is already published; make a new version instead.")
-    disclaimer.content_hash = content_hash(disclaimer.text)
-    disclaimer.published_at = utcnow()
-    db.session.commit()
-    return disclaimer
-
-
-# --- staff changes to disclaimer versions, each committed with its audit event ---------------
-# create_draft and publish commit; the event is added to the transaction first, so their
-# commit carries both (and a refusal rolls both back).
-
-def _audited(actor: str, action: str, target: str, detail: dict, ip: str | None, change):
     try:
-        audit.record(actor, action, target, detail, ip)
-        return change()
+        disclaimer.content_hash = content_hash(disclaimer.text)
+        disclaimer.published_at = utcnow()
+        audit.record(actor, "disclaimer.publish", audit.target_of(disclaimer),
+                     {"version": disclaimer.version, "content_hash": disclaimer.content_hash}, ip)
+        db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-
-
-def create_draft_audited(text: str, actor: str, ip: str | None) -> Disclaimer:
-    text = (text or "").strip()
-    if not text:
-        raise ApiError(400, "empty_disclaimer", "A disclaimer needs some text.")
-    audit.lock_chain()  # every audited write waits here, so the version read below stays the next one
-    version = (db.session.execute(db.select(db.func.max(Disclaimer.version))).scalar() or 0) + 1
-    detail = {"after": {"version": version, "text": text, "content_hash": content_hash(text)}}
-    return _audited(actor, "create", f"disclaimers:{version}", detail, ip, lambda: create_draft(text))
-
-
-def publish_audited(disclaimer: Disclaimer, actor: str, ip: str | None) -> Disclaimer:
-    if disclaimer.published_at is not None:
-        raise ApiError(409, "already_published", f"Disclaimer v{disclaimer.version} is already published.")
-    detail = {"version": disclaimer.version, "content_hash": content_hash(disclaimer.text)}
-    return _audited(actor, "disclaimer.publish", f"disclaimers:{disclaimer.version}", detail, ip,
-                    lambda: publish(disclaimer))
+    return disclaimer
 
 
 def published_change_problem(disclaimer: Disclaimer) -> str | None:

@@ -105,7 +105,7 @@ def test_a_session_that_expires_while_chatting_keeps_the_message(visit):
 def test_a_new_disclaimer_version_asks_again(visit):
     visit.sign_in("RID005")
     with visit.app.app_context():
-        consent.publish(consent.create_draft("Version two of the study information.\n\nPlease read it."))
+        consent.publish(consent.create_draft("Version two of the study information.\n\nPlease read it.", "test", None), "test", None)
         db.session.remove()
     page = visit.page
     page.reload()
@@ -141,7 +141,7 @@ def test_a_version_published_while_reading_is_shown_before_agreeing(visit):
     page.press("#rid-input", "Enter")
     page.wait_for_selector("#disclaimer-version:text('Version 1')")
     with visit.app.app_context():
-        consent.publish(consent.create_draft("A newer text."))
+        consent.publish(consent.create_draft("A newer text.", "test", None), "test", None)
         db.session.remove()
     page.get_by_role("button", name="I agree").click()
     page.wait_for_selector("#disclaimer-version:text('Version 2')")
