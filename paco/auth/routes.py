@@ -8,9 +8,7 @@ from ..errors import ApiError
 from ..models.types import iso_utc
 from ..extensions import limiter
 from ..services import consent
-from ..services.participants import (
-    NOT_ACCEPTED_MESSAGE, active_participant, find_participant, require_current_acknowledgment,
-)
+from ..services.participants import NOT_ACCEPTED_MESSAGE, active_participant, may_sign_in, standing
 from ..validation import field, json_body, research_id_field
 from . import bp
 from .tokens import participant_required
@@ -30,14 +28,11 @@ def _current_disclaimer_or_404():
 @bp.post("/validate-research-id")
 @limiter.limit(_auth_limit)
 def validate_research_id():
-    research_id = research_id_field(json_body(request))
-    participant = find_participant(research_id)
-    if participant is None or not participant.is_active:
+    found = standing(research_id_field(json_body(request)))
+    if not found.active:
         return jsonify(valid=False, disclaimer_required=False, message=NOT_ACCEPTED_MESSAGE)
-    disclaimer = consent.current_disclaimer()
-    required = disclaimer is not None and not consent.has_acknowledged(research_id, disclaimer)
-    return jsonify(valid=True, disclaimer_required=required,
-                   disclaimer_version=disclaimer.version if disclaimer else None)
+    return jsonify(valid=True, disclaimer_required=found.disclaimer_required,
+                   disclaimer_version=found.current_version)
 
 
 @bp.get("/disclaimer")
@@ -68,8 +63,7 @@ def acknowledge_disclaimer():
 @limiter.limit(_auth_limit)
 def login():
     research_id = research_id_field(json_body(request))
-    active_participant(research_id)
-    require_current_acknowledgment(research_id)
+    may_sign_in(research_id)
     token = create_access_token(identity=research_id)
     expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     response = jsonify(access_token=token, token_type="bearer",
