@@ -116,6 +116,18 @@ def main(make_app):
     server.serve_forever()
 
 
+def stop_process(proc: subprocess.Popen | None, grace: float = 5) -> None:
+    """Ask a child server to stop, and make sure it has after ``grace`` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -156,13 +168,7 @@ class StandInProcess:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     def _control(self, action: str, payload=None):
         data = json.dumps(payload).encode() if payload is not None else None

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.standins.base import free_port, wait_for_port
+from tests.standins.base import free_port, stop_process, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,13 +53,7 @@ class LiveServer:
         raise RuntimeError(f"PaCo did not answer /health within {timeout}s")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, grace=10)
         if self._log not in (None, subprocess.DEVNULL):
             self._log.close()
 
