@@ -4,7 +4,6 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask_migrate import Migrate
 
 from paco.extensions import db
 

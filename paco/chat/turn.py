@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Iterator
 
 import gevent
 from flask import Flask
@@ -191,9 +190,11 @@ class Turn:
         arm = self.request.arm
         prompt = load_prompt(arm.prompt_version if arm.prompt_version else self.config.get("PACO_PROMPT_VERSION"))
         history = bounded_history(self.history, self.config["PACO_HISTORY_TURNS"], self.config["PACO_HISTORY_CHARS"])
-        match = default_knowledge_base().search(self.frame.message)
-        messages = build_messages(prompt, history, self.frame.message, match.entry if match else None)
         chain = provider_chain(self.config, arm.llm_provider, arm.llm_model, self.frame.model)
+        # The knowledge base grounds an LLM's prompt; the curated provider searches it itself.
+        grounded = chain and chain[0][0].name != "curated"
+        match = default_knowledge_base().search(self.frame.message) if grounded else None
+        messages = build_messages(prompt, history, self.frame.message, match.entry if match else None)
         reply = open_reply(chain, messages, self.config["PACO_LLM_FIRST_TOKEN_TIMEOUT"],
                            self.config["PACO_LLM_IDLE_TIMEOUT"])
         self.errors += reply.errors
