@@ -5,7 +5,7 @@ blueprints when views are added, so a module-level Admin could serve only one ap
 """
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, request
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_wtf.csrf import CSRFProtect
@@ -25,9 +25,6 @@ from .views.participants import CohortView, ResearchIDView
 from .views.staff import StaffUserView
 
 SITE_NAME = "PaCo study admin"
-# What Flask-Login, Flask-WTF, Flask-Admin and the views cache in ``g`` for one request.
-_PER_REQUEST_G = ("_login_user", "csrf_token", "_admin_template_args", "_admin_view",
-                  "acknowledged_current")
 
 
 def init_admin(app: Flask) -> Admin:
@@ -63,13 +60,6 @@ def _configure(app: Flask) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("PACO_COOKIE_SECURE"))
-
-    @app.before_request
-    def _forget_previous_request():
-        # Requests made inside an outer app context (the test suite, scripts) share ``g``: a
-        # cached signed-in user or CSRF token must never carry over to the next request.
-        for name in _PER_REQUEST_G:
-            g.pop(name, None)
 
     @app.after_request
     def _admin_headers(response):

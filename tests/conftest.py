@@ -10,6 +10,8 @@ import os
 import tempfile
 
 import pytest
+from flask import current_app, g, has_app_context
+from flask.testing import FlaskClient
 
 _WORKDIR = tempfile.mkdtemp(prefix="paco-tests-")
 # Before paco is imported: keep the run's instance files (secret, audio cache) out of the checkout.
@@ -37,6 +39,20 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "server: starts a real gunicorn server")
 
 
+class FreshGClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as in production.
+
+    The ``app`` fixture keeps an app context pushed (test bodies read the database), and Flask
+    reuses a pushed context for test-client requests; without this, what Flask-Login, Flask-WTF
+    and Flask-Admin cache in ``g`` (signed-in user, CSRF token) would carry over between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context() and current_app._get_current_object() is self.application:
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session", params=ENGINES)
 def database_url(request):
     if request.param == "postgresql" and not postgres_admin_url():
@@ -59,6 +75,7 @@ def make_app(database_url):
 
     def factory(**overrides):
         app = compose_site(create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url, **overrides}))
+        app.test_client_class = FreshGClient
         built.append(app)
         return app
 
