@@ -24,12 +24,11 @@ AUDIO_URL = "/api/v1/audio/{key}.mp3"
 
 
 class Speaker:
-    def __init__(self, tts: TTSProvider, cache: AudioCache, outbox: Outbox, started: float,
+    def __init__(self, tts: TTSProvider, cache: AudioCache, outbox: Outbox,
                  max_parallel: int = 2):
         self.tts = tts
         self.cache = cache
         self.outbox = outbox
-        self.started = started
         self.sent = 0
         self.cache_hits = 0
         self.tts_ms = 0.0

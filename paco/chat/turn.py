@@ -174,7 +174,7 @@ class Turn:
             return None
         if tts is None:
             return None
-        return Speaker(tts, runtime.audio_cache(self.app), self.outbox, self.t0)
+        return Speaker(tts, runtime.audio_cache(self.app), self.outbox)
 
     def _source_or_failure(self, flag) -> tuple[dict | None, NoProviderAnswered | None]:
         try:

@@ -9,15 +9,11 @@ delta, so a busy worker sends fewer, fuller frames while an idle one still sends
 from __future__ import annotations
 
 import json
-import logging
 from typing import Iterator
 
 import openai
 
 from .base import ProviderError
-
-log = logging.getLogger("paco.assistant.openai")
-
 
 class OpenAICompatibleProvider:
     """Streams chat completions; one SDK client per provider object (built once per process).
