@@ -47,7 +47,8 @@ def main():
         rows = chunk_latency.run(levels=levels, duration=8 if args.quick else 20, warmup=3 if args.quick else 5)
         results["chunk_latency"] = rows
         results["capacity_p99_under_50ms"] = chunk_latency.capacity(rows)
-        print("\nServer-added latency per chunk (stand-in emits -> client receives), one gevent worker")
+        print(f"\nServer-added latency per chunk (stand-in emits -> client receives), one gevent worker, "
+              f"{rows[0]['database']}")
         print(table([[r["conversations"], r["chunks"], r["p50_ms"], r["p99_ms"], r["max_ms"], r["turns"],
                       r["failures"] + r["unfinished"], r["server_cpu_pct"], r["standins_cpu_pct"],
                       r["client_cpu_pct"]] for r in rows],

@@ -42,7 +42,7 @@ def run(levels=LEVELS, duration: float = 20, warmup: float = 5) -> list[dict]:
             data = json.loads(out.stdout)
             ms = [v * 1000 for v in data["latencies"]]
             rows.append({
-                "conversations": level, "chunks": len(ms),
+                "conversations": level, "database": world.engine, "chunks": len(ms),
                 "p50_ms": round(percentile(ms, 50), 2), "p99_ms": round(percentile(ms, 99), 2),
                 "max_ms": round(max(ms), 1) if ms else None,
                 "turns": data["counters"]["turns"], "errors": data["counters"]["errors"],

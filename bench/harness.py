@@ -1,8 +1,16 @@
 """The benchmark's world: stand-in OpenAI/ElevenLabs at fixed latencies, PaCo under gunicorn,
-a fresh database with enough signed-in participants, and their tokens."""
+a fresh database with enough signed-in participants, and their tokens.
+
+Configured like production when keys are set: PostgreSQL (a fresh database on the server of
+``TEST_DATABASE_URL``, by default the local one), unless it cannot be reached or
+``BENCH_DATABASE=sqlite`` asks for the offline default. On a machine with two or more cores,
+the PaCo worker gets core 0 to itself and everything that drives or stands in for the outside
+world runs on the others, so the figures are PaCo's, not the load generator's.
+"""
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 import uuid
 from pathlib import Path
@@ -27,14 +35,39 @@ LLM_FIRST_TOKEN_MS = 400
 LLM_TOKENS_PER_S = 40
 TTS_FIRST_BYTE_MS = 250
 SECRET = "bench-secret-key-long-enough-for-hs256-signing-0123456789"
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+SERVER_CORE = 0
+
+
+def choose_database() -> str:
+    """postgresql when its server answers (as deployed), else sqlite; BENCH_DATABASE decides."""
+    wanted = os.environ.get("BENCH_DATABASE")
+    if wanted:
+        return wanted
+    os.environ.setdefault("TEST_DATABASE_URL", LOCAL_POSTGRES)
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(os.environ["TEST_DATABASE_URL"], connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return "postgresql"
+    except Exception as err:  # no PostgreSQL here: the offline default still runs
+        print(f"bench: PostgreSQL unreachable ({type(err).__name__}); using SQLite")
+        return "sqlite"
+
+
+def _other_cores() -> set[int] | None:
+    cores = os.sched_getaffinity(0)
+    return cores - {SERVER_CORE} if SERVER_CORE in cores and len(cores) > 1 else None
 
 
 class BenchWorld:
     def __init__(self, participants: int, stamp: bool = False, server_env: dict | None = None):
         self.participants = participants
         self.workdir = Path(tempfile.mkdtemp(prefix="paco-bench-"))
-        # BENCH_DATABASE=postgresql runs on a fresh database of TEST_DATABASE_URL's server.
-        self.engine = os.environ.get("BENCH_DATABASE", "sqlite")
+        self.engine = choose_database()
         self.database_url = create_database(self.engine, str(self.workdir))
         self.openai = StandInProcess("tests.standins.openai_server", {
             "first_token_ms": LLM_FIRST_TOKEN_MS, "tokens_per_s": LLM_TOKENS_PER_S,
@@ -54,13 +87,23 @@ class BenchWorld:
         self.tokens: list[tuple[str, str]] = []
 
     def start(self) -> "BenchWorld":
+        others = _other_cores()
+        if others:  # inherited by the stand-ins, gunicorn's master and the load clients
+            os.sched_setaffinity(0, others)
         self.openai.start()
         self.eleven.start()
         self.env["OPENAI_BASE_URL"] = self.openai.url + "/v1"
         self.env["ELEVENLABS_BASE_URL"] = self.eleven.url
         self._prepare_database()
         self.server = LiveServer(self.env, log_path=str(self.workdir / "server.log")).start()
+        if others:
+            for worker in self.worker_pids():
+                os.sched_setaffinity(worker, {SERVER_CORE})
         return self
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.server.proc.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
 
     def stop(self) -> None:
         for proc in (self.server, self.openai, self.eleven):
