@@ -1,6 +1,7 @@
 """The chat WebSocket's frames (DESIGN.md §4): strict parsing of client frames, server frame shapes."""
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 
@@ -78,3 +79,14 @@ def error(code: str, message: str, **extra) -> dict:
     frame = {"type": "error", "code": code, "message": message}
     frame.update({k: v for k, v in extra.items() if v is not None})
     return frame
+
+
+def encode(frame: dict) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def audio(seq: int, text: str, mp3: bytes, audio_url: str) -> str:
+    """An ``audio`` frame, encoded. Base64 needs no JSON escaping, so the payload is spliced in
+    rather than scanned by the encoder: that scan was ~5 % of a busy worker's CPU."""
+    head = encode({"type": "audio", "seq": seq, "text": text, "format": "mp3", "audio_url": audio_url})
+    return f'{head[:-1]},"audio_base64":"{base64.b64encode(mp3).decode("ascii")}"}}'

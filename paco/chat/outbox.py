@@ -1,11 +1,12 @@
 """Sending frames on one socket from several greenlets (text stream and audio), in one order."""
 from __future__ import annotations
 
-import json
 import time
 
 from gevent.lock import Semaphore
 from simple_websocket import ConnectionClosed
+
+from .frames import encode
 
 
 class WholeFrameSocket:
@@ -42,12 +43,13 @@ class Outbox:
         self.ws = ws
         self.closed = False
 
-    def send(self, frame: dict) -> float | None:
-        """Send one frame; returns the monotonic time it was handed to the socket, or None."""
+    def send(self, frame: dict | str) -> float | None:
+        """Send one frame (a dict, or one already encoded); returns the monotonic time it was
+        handed to the socket, or None."""
         if self.closed:
             return None
         try:
-            self.ws.send(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
+            self.ws.send(frame if isinstance(frame, str) else encode(frame))
         except (ConnectionClosed, OSError):
             self.closed = True
             return None

@@ -7,7 +7,6 @@ with ``audio_error``; the text is never held up by speech.
 """
 from __future__ import annotations
 
-import base64
 import logging
 import time
 
@@ -17,6 +16,7 @@ from gevent.queue import Queue
 
 from ..speech.cache import AudioCache
 from ..speech.providers import TTSError, TTSProvider
+from . import frames
 from .outbox import Outbox
 
 log = logging.getLogger("paco.chat.speaker")
@@ -88,11 +88,7 @@ class Speaker:
                 continue
             key, audio, cached = result
             self.cache_hits += cached
-            sent_at = self.outbox.send({
-                "type": "audio", "seq": seq, "text": text, "format": "mp3",
-                "audio_base64": base64.b64encode(audio).decode("ascii"),
-                "audio_url": AUDIO_URL.format(key=key),
-            })
+            sent_at = self.outbox.send(frames.audio(seq, text, audio, AUDIO_URL.format(key=key)))
             if sent_at is not None:
                 self.sent += 1
                 if self.first_audio_at is None:
