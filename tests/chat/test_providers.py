@@ -1,6 +1,9 @@
 """LLM providers through the real OpenAI SDK against the stand-in; the chain; the context window."""
 from __future__ import annotations
 
+import time
+
+import gevent
 import pytest
 
 from paco.assistant.chain import provider_chain
@@ -158,3 +161,39 @@ def test_prompt_versions_and_grounding():
     messages = build_messages(prompt, [("user", "hi"), ("assistant", "hello")], "and plavix?", entry)
     assert messages[0]["role"] == "system" and entry.answer in messages[0]["content"]
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+
+
+
+class PacedProvider:
+    """A provider whose tokens arrive after the given pauses (gevent-cooperative, so the idle
+    timer runs without monkey-patching the test process)."""
+
+    name = "paced"
+
+    def __init__(self, pauses):
+        self.pauses = pauses
+
+    def stream(self, messages, model, usage=None):
+        for n, pause in enumerate(self.pauses):
+            gevent.sleep(pause)
+            yield f"t{n} "
+
+
+def test_a_stream_that_stops_mid_reply_ends_at_the_idle_timeout():
+    reply = open_reply([(PacedProvider([0, 0, 0, 30]), "m")], MESSAGES, 5, 0.3)
+    received, started = [], time.monotonic()
+    with pytest.raises(ProviderError, match=r"paced: no token for 0\.3s"):
+        for delta in reply.deltas:
+            received.append(delta)
+    assert received == ["t0 ", "t1 ", "t2 "] and 0.3 <= time.monotonic() - started < 1.5
+
+
+def test_the_idle_limit_counts_the_provider_silence_not_the_readers_pauses():
+    # A turn can spend longer than the limit between tokens (a slow phone holding a send);
+    # only a provider that stays silent for the limit is cut off.
+    reply = open_reply([(PacedProvider([0, 0.2, 0.2, 0.2, 0.2]), "m")], MESSAGES, 5, 0.35)
+    received = []
+    for delta in reply.deltas:
+        received.append(delta)
+        gevent.sleep(0.5)
+    assert received == ["t0 ", "t1 ", "t2 ", "t3 ", "t4 "]
