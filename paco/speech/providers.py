@@ -58,7 +58,10 @@ def _sdk_client(api_key: str, base_url: str, connect_timeout: float, read_timeou
             # would replace the separate connect limit; restore the client's timeouts.
             request.extensions["timeout"] = timeout.as_dict()
 
-        http = httpx.Client(timeout=timeout, event_hooks={"request": [keep_client_timeout]})
+        from ..provider_http import provider_transport
+
+        http = httpx.Client(timeout=timeout, event_hooks={"request": [keep_client_timeout]},
+                            transport=provider_transport(httpx))
         client = _clients.setdefault(key, ElevenLabs(api_key=api_key, base_url=base_url,
                                                      httpx_client=http, timeout=read_timeout))
     return client

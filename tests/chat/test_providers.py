@@ -66,7 +66,8 @@ def test_broken_stream_is_a_provider_error_after_partial_text(openai_standin):
     with pytest.raises(ProviderError, match="stream"):
         for delta in _provider(openai_standin.url).stream(MESSAGES, "gpt-4o"):
             received.append(delta)
-    assert len(received) == 4
+    # Tokens that arrive in one network read come up as one delta; the text is what counts.
+    assert "".join(received) == "".join(tokenize(DEFAULT_REPLY)[:4])
 
 
 def test_malformed_event_is_a_provider_error(openai_standin):

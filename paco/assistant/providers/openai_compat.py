@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 from typing import Iterator
 
+import httpx2
 import openai
 
+from ...provider_http import provider_transport
 from .base import ProviderError
+
 
 class OpenAICompatibleProvider:
     """Streams chat completions; one SDK client per provider object (built once per process).
@@ -30,9 +33,11 @@ class OpenAICompatibleProvider:
         self.models = set(models) | {default_model}
         self.max_tokens = max_tokens
         self.stream_usage = stream_usage
+        transport = provider_transport(httpx2)
         self.client = openai.OpenAI(
             api_key=api_key, base_url=base_url, max_retries=0,
             timeout=openai.Timeout(read_timeout, connect=connect_timeout),
+            http_client=openai.DefaultHttpxClient(transport=transport) if transport else None,
         )
 
     def allows(self, model: str) -> bool:
