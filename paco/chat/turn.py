@@ -127,17 +127,21 @@ class Turn:
         self.outbox.send(speaker.end_frame() if speaker is not None else {"type": "audio_end", "count": 0})
 
     def _open_conversation(self) -> bool:
+        """Check the conversation and read its history. The transaction stays open for the
+        question's insert (one transaction, not two: each costs a ping, BEGIN and ROLLBACK)."""
         research_id, conversation_id = self.request.research_id, self.frame.conversation_id
         try:
             conversations.open_conversation(research_id, conversation_id)
             self.history = conversations.recent_turns(conversation_id, 2 * self.config["PACO_HISTORY_TURNS"])
         except ApiError as err:
+            db.session.close()
             code = "forbidden" if err.code == "conversation_not_found" else err.code
             self.outbox.send(error(code, "That conversation belongs to someone else. Start a new one.",
                                    client_id=self.frame.client_id))
             return False
-        finally:
+        except BaseException:
             db.session.close()
+            raise
         return True
 
     def _store_question(self, flag) -> int | None:
