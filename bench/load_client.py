@@ -23,8 +23,10 @@ from websockets.asyncio.client import connect
 STAMP = re.compile(r"<t:(\d+\.\d+)>")
 
 
-async def conversation(url, token, stop_at, measure_from, latencies, counters):
-    await asyncio.sleep(random.random())  # stagger starts so turns do not march in lockstep
+async def conversation(url, token, stop_at, measure_from, latencies, counters, stagger):
+    # Starts spread over one turn's length: started within a second, a hundred conversations
+    # asked in waves, every turn's set-up at once, which people do not do.
+    await asyncio.sleep(random.random() * stagger)
     conversation_id = "load-" + uuid.uuid4().hex[:12]
     try:
         async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
@@ -57,7 +59,8 @@ async def run(args) -> dict:
     start = time.monotonic()
     measure_from, stop_at = start + args.warmup, start + args.warmup + args.duration
     tasks = [asyncio.create_task(conversation(args.url, tokens[i % len(tokens)], stop_at, measure_from,
-                                              latencies, counters)) for i in range(args.concurrency)]
+                                              latencies, counters, min(args.stagger, args.warmup)))
+             for i in range(args.concurrency)]
     # An overloaded server can take minutes to finish the turns in flight: stop waiting after a
     # grace period and count what never finished.
     done, pending = await asyncio.wait(tasks, timeout=stop_at - time.monotonic() + args.grace)
@@ -77,6 +80,7 @@ def main():
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--grace", type=float, default=30)
+    parser.add_argument("--stagger", type=float, default=5, help="seconds over which conversations start")
     json.dump(asyncio.run(run(parser.parse_args())), sys.stdout)
 
 
