@@ -1,4 +1,4 @@
-"""Run PaCo's benchmarks: ``python -m bench [first-audio|chunk-latency] [--quick]``."""
+"""Run PaCo's benchmarks: ``python -m bench [assistant|first-audio|chunk-latency|stack-floor] [--quick]``."""
 from gevent import monkey
 
 monkey.patch_all()
@@ -9,13 +9,14 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from . import assistant, chunk_latency, first_audio  # noqa: E402
+from . import assistant, chunk_latency, first_audio, stack_floor  # noqa: E402
 from .stats import table  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency", "assistant"])
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency", "stack-floor",
+                                                                   "assistant"])
     parser.add_argument("--quick", action="store_true", help="fewer turns and shorter runs (a smoke test)")
     args = parser.parse_args()
     results = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.platform(),
@@ -55,6 +56,14 @@ def main():
                     ["conversations", "chunks", "p50 ms", "p99 ms", "max ms", "turns", "failed/unfinished",
                      "server CPU %", "stand-ins CPU %", "client CPU %"]))
         print(f"conversations one worker holds with p99 < 50 ms: {results['capacity_p99_under_50ms']}")
+    if args.which in ("all", "stack-floor"):
+        rows = stack_floor.run(levels=(1, 100), duration=8 if args.quick else 20, warmup=3 if args.quick else 5)
+        results["stack_floor"] = rows
+        print("\nThe stack's floor: Flask + flask-sock + the OpenAI SDK relaying the same streams, no PaCo work")
+        print(table([[r["http"], r["conversations"], r["chunks"], r["p50_ms"], r["p99_ms"], r["failures"],
+                      r["server_cpu_pct"]] for r in rows],
+                    ["HTTP under the SDK", "conversations", "chunks", "p50 ms", "p99 ms", "failed/unfinished",
+                     "server CPU %"]))
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
