@@ -1,6 +1,9 @@
 """Conversations and their messages."""
 from __future__ import annotations
 
+from functools import cache
+from types import SimpleNamespace
+
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ApiError
@@ -17,25 +20,58 @@ def find_conversation(conversation_id: str) -> Conversation | None:
     ).scalar_one_or_none()
 
 
+@cache
+def _chat_statements() -> SimpleNamespace:
+    """The statements of every chat turn, built once: building them per call (coercions,
+    cache keys) cost more CPU than PostgreSQL took to run them."""
+    conversations, messages = Conversation.__table__, Message.__table__
+    conversation_id = db.bindparam("conversation_id")
+    return SimpleNamespace(
+        owner=db.select(conversations.c.research_id).where(conversations.c.conversation_id == conversation_id),
+        create=db.insert(conversations),
+        recent=(db.select(messages.c.role, messages.c.content)
+                .where(messages.c.conversation_id == conversation_id, messages.c.status != "failed",
+                       messages.c.content != "")
+                .order_by(messages.c.created_at.desc(), messages.c.id.desc()).limit(db.bindparam("limit"))),
+        insert_message=db.insert(messages).returning(messages.c.id),
+        # UPDATE reserves bind names equal to column names
+        touch=(db.update(conversations).where(conversations.c.conversation_id == db.bindparam("key"))
+               .values(updated_at=db.bindparam("now"))),
+        insert_metrics=db.insert(TurnMetrics.__table__),
+    )
+
+
+def _checked(table, fields: dict) -> dict:
+    # Parameters given at execution are matched to columns by name and extras are ignored:
+    # a misspelt field must fail, not vanish.
+    unknown = fields.keys() - table.c.keys()
+    if unknown:
+        raise TypeError(f"{table.name} has no column(s) {sorted(unknown)}")
+    return fields
+
+
 def _not_found() -> ApiError:
     # Same answer for "someone else's" and "no such conversation": IDs reveal nothing.
     return ApiError(404, "conversation_not_found", "That conversation was not found.")
 
 
-def open_conversation(research_id: str, conversation_id: str) -> Conversation:
-    """The participant's conversation; a new ID starts one owned by them, another's is refused."""
-    conversation = find_conversation(conversation_id)
-    if conversation is None:
-        conversation = Conversation(research_id=research_id, conversation_id=conversation_id)
-        db.session.add(conversation)
+def open_conversation(research_id: str, conversation_id: str) -> None:
+    """Check the participant may use the conversation; a new ID starts one owned by them,
+    another participant's is refused."""
+    statements = _chat_statements()
+    owner = db.session.execute(statements.owner, {"conversation_id": conversation_id}).scalar()
+    if owner is None:
+        now = utcnow()
         try:
+            db.session.execute(statements.create, {"research_id": research_id, "conversation_id": conversation_id,
+                                                   "created_at": now, "updated_at": now})
             db.session.commit()
+            return
         except IntegrityError:  # created by a concurrent request in the meantime
             db.session.rollback()
-            conversation = find_conversation(conversation_id)
-    if conversation is None or conversation.research_id != research_id:
+            owner = db.session.execute(statements.owner, {"conversation_id": conversation_id}).scalar()
+    if owner != research_id:
         raise _not_found()
-    return conversation
 
 
 def history(research_id: str, conversation_id: str, limit: int) -> list[Message]:
@@ -78,11 +114,8 @@ def recent_turns(conversation_id: str, max_messages: int) -> list[tuple[str, str
     """The newest messages that can serve as context, oldest first (failed turns are left out)."""
     if max_messages <= 0:
         return []
-    rows = db.session.execute(
-        db.select(Message.role, Message.content)
-        .where(Message.conversation_id == conversation_id, Message.status != "failed", Message.content != "")
-        .order_by(Message.created_at.desc(), Message.id.desc()).limit(max_messages)
-    ).all()
+    rows = db.session.execute(_chat_statements().recent,
+                              {"conversation_id": conversation_id, "limit": max_messages}).all()
     return [(role, content) for role, content in reversed(rows)]
 
 
@@ -92,18 +125,16 @@ def save_message(conversation_id: str, role: str, content: str, **fields) -> int
     Core statements, not the unit of work: this runs twice per chat turn, and the ORM's flush
     cost more CPU than the database did (nothing here is read back as an object).
     """
-    now = utcnow()
-    message_id = db.session.execute(
-        db.insert(Message.__table__).returning(Message.__table__.c.id)
-        .values(conversation_id=conversation_id, role=role, content=content, created_at=now, **fields)
-    ).scalar_one()
-    db.session.execute(db.update(Conversation.__table__)
-                       .where(Conversation.__table__.c.conversation_id == conversation_id)
-                       .values(updated_at=now))
+    statements, now = _chat_statements(), utcnow()
+    row = _checked(Message.__table__, dict(conversation_id=conversation_id, role=role, content=content,
+                                           created_at=now, **fields))
+    message_id = db.session.execute(statements.insert_message, row).scalar_one()
+    db.session.execute(statements.touch, {"key": conversation_id, "now": now})
     db.session.commit()
     return message_id
 
 
 def save_turn_metrics(message_id: int, **fields) -> None:
-    db.session.execute(db.insert(TurnMetrics.__table__).values(message_id=message_id, **fields))
+    db.session.execute(_chat_statements().insert_metrics,
+                       _checked(TurnMetrics.__table__, dict(message_id=message_id, **fields)))
     db.session.commit()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy.orm import joinedload
 
@@ -35,18 +36,24 @@ def _disclaimer_required() -> ApiError:
     return ApiError(403, "disclaimer_required", "Please read and accept the current study disclaimer first.")
 
 
-def standing(research_id: str) -> Standing:
-    """One round trip (it runs before every chat turn): the participant with their arm, and
-    whether they acknowledged the newest published disclaimer."""
+@cache
+def _standing_query():
+    """Built once: constructing this statement (a subquery, an EXISTS) cost more CPU than
+    running it, on every chat message."""
+    research_id = db.bindparam("research_id")
     current = (db.select(Disclaimer.id, Disclaimer.version).where(Disclaimer.published_at.is_not(None))
                .order_by(Disclaimer.version.desc()).limit(1).subquery())
     acknowledged = db.exists().where(DisclaimerAcknowledgment.research_id == research_id,
                                      DisclaimerAcknowledgment.disclaimer_id == current.c.id)
-    row = db.session.execute(
-        db.select(ResearchID, current.c.version, acknowledged)
-        .outerjoin(current, db.true()).options(joinedload(ResearchID.cohort))
-        .where(ResearchID.research_id == research_id)
-    ).first()
+    return (db.select(ResearchID, current.c.version, acknowledged)
+            .outerjoin(current, db.true()).options(joinedload(ResearchID.cohort))
+            .where(ResearchID.research_id == research_id))
+
+
+def standing(research_id: str) -> Standing:
+    """One round trip (it runs before every chat turn): the participant with their arm, and
+    whether they acknowledged the newest published disclaimer."""
+    row = db.session.execute(_standing_query(), {"research_id": research_id}).first()
     if row is None:
         return Standing(None, None, False)
     return Standing(*row)
