@@ -46,9 +46,13 @@ class OpenAICompatibleProvider:
     def stream(self, messages: list[dict], model: str, usage: dict | None = None) -> Iterator[str]:
         extra = {"stream_options": {"include_usage": True}} if self.stream_usage else {}
         try:
+            # The messages go in extra_body, which the SDK documents as taking precedence over
+            # the named arguments: given as `messages`, the SDK walks them against its typed
+            # schema, ~1.7 ms of CPU per request with a few turns of history (PaCo's messages
+            # are plain JSON already). The request is otherwise the SDK's, unchanged.
             response = self.client.chat.completions.with_streaming_response.create(
-                model=model, messages=messages, stream=True, max_tokens=self.max_tokens,
-                temperature=0.3, **extra).__enter__()
+                model=model, messages=[], stream=True, max_tokens=self.max_tokens, temperature=0.3,
+                extra_body={"messages": messages}, **extra).__enter__()
         except openai.APIStatusError as err:
             raise ProviderError(self.name, f"http {err.status_code}") from None
         except openai.APITimeoutError:
