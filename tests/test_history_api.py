@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from paco.extensions import db
 from paco.models import Conversation, Message
+from paco.services import conversations
 
 HISTORY = "/api/v1/chat/history"
 
@@ -69,3 +72,20 @@ def test_list_of_own_conversations(client, login):
     _seed_conversation("RID002", "theirs", 1)
     r = client.get("/api/v1/chat/conversations", headers=headers)
     assert [c["conversation_id"] for c in r.get_json()["conversations"]] == ["mine"]
+
+
+def test_a_turns_storage_refuses_a_misspelt_field_and_stores_nothing(app, demo):
+    # The chat turn stores through prebuilt statements whose parameters are matched by name;
+    # a field that is no column must fail loudly, not be dropped.
+
+    conversations.open_conversation("RID001", "c-typo")
+    with pytest.raises(TypeError, match="proivder"):
+        conversations.save_message("c-typo", "assistant", "text", proivder="openai")
+    db.session.rollback()
+    message_id = conversations.save_message("c-typo", "assistant", "text", provider="openai", status="complete")
+    with pytest.raises(TypeError, match="first_tokn_ms"):
+        conversations.save_turn_metrics(message_id, first_tokn_ms=1.0)
+    db.session.rollback()
+    stored = db.session.execute(db.select(Message).where(Message.conversation_id == "c-typo")).scalars().all()
+    assert [(m.provider, m.content) for m in stored] == [("openai", "text")]
+    assert conversations.history("RID001", "c-typo", 10)[0].provider == "openai"
