@@ -194,7 +194,9 @@ def test_voice_input_shows_the_words_before_sending(visit):
     visit.sign_in("RID010")
     page = visit.page
     page.get_by_role("button", name="Speak your question").click()
-    page.wait_for_function("() => document.getElementById('composer-input').value === 'why do I take aspirin'")
-    assert page.get_attribute("#mic-button", "aria-pressed") == "false"
+    # The last interim result already reads like the final one: wait for the final, which ends listening.
+    page.wait_for_function("() => document.getElementById('composer-input').value === 'why do I take aspirin'"
+                           " && document.getElementById('mic-button').getAttribute('aria-pressed') === 'false'")
+    assert page.input_value("#composer-input") == "why do I take aspirin"
     assert not [f for f in visit.sent if f.get("type") == "message"], "nothing is sent until the person sends it"
     assert "press Send" in page.inner_text("#composer-note")
