@@ -1,11 +1,12 @@
 """The HTTP/1.1 transport under the OpenAI and ElevenLabs SDKs.
 
 The SDKs still build every request, send it through httpx and turn statuses into their errors;
-only the wire beneath httpx is replaced. httpx's default transport (httpcore + h11) cost
-~45 µs of CPU per streamed token under gevent: relaying 100 conversations, Flask + flask-sock
-+ the SDK used 52 % of a core, against 25 % reading the same streams from plain sockets
-(BENCHMARKS.md). Here a response head is parsed once and the body's chunked framing is
-decoded from one buffer, and whatever has arrived is handed up before the next wait.
+only the wire beneath httpx is replaced. Under gevent, httpx's default transport (httpcore +
+h11) cost 70-100 µs of CPU per streamed token, this one ~50 µs (a bare socket ~25 µs); relaying
+100 conversations, the stack alone used 35-42 % of a core over httpcore and 30 % over this
+(`python -m bench stack-floor`, BENCHMARKS.md). A response head is parsed once, the body's
+chunked framing is decoded from one buffer, and whatever has arrived is handed up before the
+next wait.
 
 Only what the providers need: HTTP/1.1, TLS, keep-alive, Content-Length, chunked or
 read-to-close bodies. With a proxy set in the environment, httpx's own transport is used.
