@@ -9,7 +9,6 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import json  # noqa: E402
 import os  # noqa: E402
 
 import openai  # noqa: E402
@@ -17,6 +16,7 @@ from flask import Flask  # noqa: E402
 from flask_sock import Sock  # noqa: E402
 
 from paco.assistant.providers.openai_compat import OpenAICompatibleProvider  # noqa: E402
+from paco.chat.frames import encode  # noqa: E402
 
 app = Flask(__name__)
 sock = Sock(app)
@@ -28,10 +28,15 @@ if os.environ.get("FLOOR_HTTP") == "httpx2":
 MESSAGES = [{"role": "user", "content": "What is P.A.D.?"}]
 
 
+@app.get("/health")
+def health():
+    return {"status": "healthy"}
+
+
 @sock.route("/api/v1/chat/ws/chat")
 def chat(ws):
     while True:
         ws.receive()
         for delta in provider.stream(MESSAGES, "gpt-4o"):
-            ws.send(json.dumps({"type": "chunk", "content": delta}, separators=(",", ":"), ensure_ascii=False))
-        ws.send('{"type":"audio_end","count":0}')
+            ws.send(encode({"type": "chunk", "content": delta}))
+        ws.send(encode({"type": "audio_end", "count": 0}))

@@ -58,9 +58,35 @@ def choose_database() -> str:
         return "sqlite"
 
 
-def _other_cores() -> set[int] | None:
+def child_pids(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(child) for child in out.split()]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (gunicorn's workers)."""
+    total = 0.0
+    for proc in [pid] + child_pids(pid):
+        with open(f"/proc/{proc}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks
+    return total
+
+
+def keep_off_server_core() -> bool:
+    """Move this process (and what it starts from now on) off the server's core, if there are
+    two or more; returns whether it did."""
     cores = os.sched_getaffinity(0)
-    return cores - {SERVER_CORE} if SERVER_CORE in cores and len(cores) > 1 else None
+    if SERVER_CORE not in cores or len(cores) < 2:
+        return False
+    os.sched_setaffinity(0, cores - {SERVER_CORE})
+    return True
+
+
+def pin_workers(server: LiveServer) -> None:
+    """gunicorn's workers on the server's core, alone."""
+    for worker in child_pids(server.proc.pid):
+        os.sched_setaffinity(worker, {SERVER_CORE})
 
 
 class BenchWorld:
@@ -87,23 +113,16 @@ class BenchWorld:
         self.tokens: list[tuple[str, str]] = []
 
     def start(self) -> "BenchWorld":
-        others = _other_cores()
-        if others:  # inherited by the stand-ins, gunicorn's master and the load clients
-            os.sched_setaffinity(0, others)
+        pinned = keep_off_server_core()  # inherited by the stand-ins, gunicorn's master, the clients
         self.openai.start()
         self.eleven.start()
         self.env["OPENAI_BASE_URL"] = self.openai.url + "/v1"
         self.env["ELEVENLABS_BASE_URL"] = self.eleven.url
         self._prepare_database()
         self.server = LiveServer(self.env, log_path=str(self.workdir / "server.log")).start()
-        if others:
-            for worker in self.worker_pids():
-                os.sched_setaffinity(worker, {SERVER_CORE})
+        if pinned:
+            pin_workers(self.server)
         return self
-
-    def worker_pids(self) -> list[int]:
-        out = subprocess.run(["pgrep", "-P", str(self.server.proc.pid)], capture_output=True, text=True).stdout
-        return [int(pid) for pid in out.split()]
 
     def stop(self) -> None:
         for proc in (self.server, self.openai, self.eleven):

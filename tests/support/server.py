@@ -16,13 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class LiveServer:
-    def __init__(self, env: dict[str, str], workers: int = 1, log_path: str | None = None):
+    def __init__(self, env: dict[str, str], workers: int = 1, log_path: str | None = None, app: str = "wsgi:app"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.env = env
         self.workers = workers
         self.log_path = log_path
+        self.app = app
         self.proc: subprocess.Popen | None = None
         self._log = None
 
@@ -31,7 +32,7 @@ class LiveServer:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self._log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
+            [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}", self.app],
             cwd=ROOT, env=env, stdout=self._log, stderr=self._log,
         )
         wait_for_port(self.port, timeout=30, proc=self.proc)
