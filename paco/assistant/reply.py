@@ -123,9 +123,12 @@ class _IdleDeadline:
         self._timer.start(self._fired)
 
     def _fired(self) -> None:
+        if self.reader is None:  # busy elsewhere: nothing is being waited for yet
+            self._arm(self.seconds)
+            return
         waited = time.monotonic() - self.since
-        if self.reader is None or waited < self.seconds:
-            self._arm(self.seconds - waited if self.reader is not None else self.seconds)
+        if waited < self.seconds:
+            self._arm(self.seconds - waited)
             return
         reader, self._timer = self.reader, None
         reader.throw(_Idle(self))
