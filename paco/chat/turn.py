@@ -1,4 +1,6 @@
-"""One chat turn: store the question, stream the answer, speak it, store the answer and its metrics.
+"""One chat turn: store the question, relay the answer as it streams, speak it, store it and its metrics.
+
+What to answer is the assistant's (``paco.assistant.answer``); this module relays, frames and stores.
 
 Frame order and guarantees are DESIGN.md §4. The database is touched before the first chunk
 (the user's message is committed) and after the last one (the reply, then the metrics), never
@@ -13,35 +15,20 @@ from dataclasses import dataclass
 import gevent
 from flask import Flask
 
-from ..assistant.chain import provider_chain
-from ..assistant.context import bounded_history, build_messages
-from ..assistant.knowledge_base import default_knowledge_base
-from ..assistant.prompts import load_prompt
+from ..assistant.answer import Answer, Arm, open_answer
 from ..assistant.providers import ProviderError
-from ..assistant.providers.curated import split_deltas
-from ..assistant.reply import NoProviderAnswered, open_reply
+from ..assistant.reply import NoProviderAnswered
 from ..assistant.safety import check_message
-from ..errors import ApiError
+from ..errors import PacoError
 from ..extensions import db
 from ..services import conversations
 from ..speech.sentences import SentenceSplitter
 from . import runtime
-from .frames import ChatFrame, error
+from .frames import ChatFrame, error, error_frame
 from .outbox import Outbox
 from .speaker import Speaker
 
 log = logging.getLogger("paco.chat.turn")
-
-
-@dataclass(frozen=True)
-class Arm:
-    """The participant's study-arm settings, read when the message arrived."""
-
-    llm_provider: str | None = None
-    llm_model: str | None = None
-    prompt_version: str | None = None
-    tts_enabled: bool = True
-    tts_voice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +71,7 @@ class Turn:
         # The model is asked while the question is being stored: its first token takes
         # hundreds of ms, the commit a few, and what is guaranteed is only that the question is
         # stored before any reply text is sent.
-        answer = gevent.spawn(self._source_or_failure, flag)
+        answer = gevent.spawn(self._answer_or_failure, flag)
         gevent.sleep(0)  # let the request leave before the commit (SQLite's never yields)
         user_message_id = self._store_question(flag)
         if user_message_id is None:
@@ -100,7 +87,8 @@ class Turn:
             source, failure = answer.get()
             if failure is not None:
                 raise failure
-            for delta in source["deltas"]:
+            self.errors += source.errors
+            for delta in source.deltas:
                 self._relay(delta, parts, splitter, speaker)
         except NoProviderAnswered as err:
             status = "failed"
@@ -133,11 +121,9 @@ class Turn:
         try:
             conversations.open_conversation(research_id, conversation_id)
             self.history = conversations.recent_turns(conversation_id, 2 * self.config["PACO_HISTORY_TURNS"])
-        except ApiError as err:
+        except PacoError as err:
             db.session.close()
-            code = "forbidden" if err.code == "conversation_not_found" else err.code
-            self.outbox.send(error(code, "That conversation belongs to someone else. Start a new one.",
-                                   client_id=self.frame.client_id))
+            self.outbox.send(error_frame(err, client_id=self.frame.client_id))
             return False
         except BaseException:
             db.session.close()
@@ -163,8 +149,8 @@ class Turn:
         """Stop a reply nobody will see, closing its stream if it had already begun."""
         if answer.ready():
             source, _failure = answer.value
-            if source is not None and hasattr(source["deltas"], "close"):
-                source["deltas"].close()
+            if source is not None:
+                source.close()
         else:
             answer.kill()
 
@@ -180,30 +166,12 @@ class Turn:
             return None
         return Speaker(tts, runtime.audio_cache(self.app), self.outbox)
 
-    def _source_or_failure(self, flag) -> tuple[dict | None, NoProviderAnswered | None]:
+    def _answer_or_failure(self, flag) -> tuple[Answer | None, NoProviderAnswered | None]:
         try:
-            return self._source(flag), None
+            return open_answer(self.config, self.request.arm, self.frame.message, self.history, flag,
+                               self.frame.model), None
         except NoProviderAnswered as err:
             return None, err
-
-    def _source(self, flag) -> dict:
-        """Where the reply comes from: a safety rule's fixed text, or the provider chain."""
-        if flag is not None:
-            return {"deltas": iter(split_deltas(flag.reply)), "provider": "safety", "model": flag.rule_id,
-                    "prompt_version": None, "usage": {}}
-        arm = self.request.arm
-        prompt = load_prompt(arm.prompt_version if arm.prompt_version else self.config.get("PACO_PROMPT_VERSION"))
-        history = bounded_history(self.history, self.config["PACO_HISTORY_TURNS"], self.config["PACO_HISTORY_CHARS"])
-        chain = provider_chain(self.config, arm.llm_provider, arm.llm_model, self.frame.model)
-        # The knowledge base grounds an LLM's prompt; the curated provider searches it itself.
-        grounded = chain and chain[0][0].name != "curated"
-        match = default_knowledge_base().search(self.frame.message) if grounded else None
-        messages = build_messages(prompt, history, self.frame.message, match.entry if match else None)
-        reply = open_reply(chain, messages, self.config["PACO_LLM_FIRST_TOKEN_TIMEOUT"],
-                           self.config["PACO_LLM_IDLE_TIMEOUT"])
-        self.errors += reply.errors
-        return {"deltas": reply.deltas, "provider": reply.provider.name, "model": reply.model,
-                "prompt_version": prompt.version, "usage": reply.usage}
 
     def _relay(self, delta: str, parts: list[str], splitter: SentenceSplitter, speaker: Speaker | None) -> None:
         if self.first_token_at is None:
@@ -220,12 +188,12 @@ class Turn:
         if speaker is not None:
             speaker.say(sentence)
 
-    def _store_reply(self, text: str, status: str, source: dict | None, flag) -> int | None:
+    def _store_reply(self, text: str, status: str, source: Answer | None, flag) -> int | None:
         try:
             return conversations.save_message(
                 self.frame.conversation_id, "assistant", text, status=status,
-                provider=source["provider"] if source else None, model=source["model"] if source else None,
-                prompt_version=source["prompt_version"] if source else None,
+                provider=source.provider if source else None, model=source.model if source else None,
+                prompt_version=source.prompt_version if source else None,
                 safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None)
         except Exception:
             log.exception("could not store the assistant message")
@@ -255,8 +223,8 @@ class Turn:
             complete["safety"] = {"category": flag.category, "rule": flag.rule_id}
         self.outbox.send(complete)
 
-    def _store_metrics(self, reply_id: int, text: str, source: dict | None, speaker: Speaker | None) -> None:
-        usage = (source or {}).get("usage") or {}
+    def _store_metrics(self, reply_id: int, text: str, source: Answer | None, speaker: Speaker | None) -> None:
+        usage = source.usage if source else {}
         try:
             conversations.save_turn_metrics(
                 reply_id,

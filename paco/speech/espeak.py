@@ -10,8 +10,8 @@ from __future__ import annotations
 import ctypes
 import re
 
+from .base import TTSError
 from .pronunciations import PRONUNCIATION_VERSION, apply_pronunciations
-from .providers import TTSError
 
 SAMPLE_RATE = 22050
 DEFAULT_RATE_WPM = 155  # espeak's default is 175; older listeners follow a slower voice better

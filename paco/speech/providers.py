@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from typing import Mapping, Protocol, runtime_checkable
+from typing import Mapping
+
+from .base import TTSError, TTSProvider
 
 DEFAULT_FORMAT = "mp3_22050_32"
 ELEVENLABS_DEFAULT_VOICE = "9BWtsMINqrJLrRacOk9x"  # Aria
@@ -18,25 +20,6 @@ ELEVENLABS_DEFAULT_VOICE = "9BWtsMINqrJLrRacOk9x"  # Aria
 # with one request per sentence that latency is what the listener waits for, and flash costs half.
 ELEVENLABS_DEFAULT_MODEL = "eleven_flash_v2_5"
 ELEVENLABS_DEFAULT_URL = "https://api.elevenlabs.io"
-
-
-class TTSError(Exception):
-    def __init__(self, reason: str, detail: str | None = None):
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-
-
-@runtime_checkable
-class TTSProvider(Protocol):
-    name: str
-    voice: str
-    model: str
-    output_format: str
-
-    def synthesize(self, text: str) -> bytes: ...
-
-    def warm_up(self) -> None: ...
 
 
 _clients: dict = {}
