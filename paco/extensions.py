@@ -1,12 +1,7 @@
 """Flask extensions, created unbound; ``create_app`` binds them to an app."""
-from flask_jwt_extended import JWTManager
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_migrate import Migrate
-from flask_sock import Sock
-from flask_sqlalchemy import SQLAlchemy
 import sqlite3
 
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -26,10 +21,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(compare_type=True, render_as_batch=True)
-jwt = JWTManager()
-sock = Sock()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
 @event.listens_for(Engine, "connect")
