@@ -12,8 +12,15 @@ from flask_wtf.csrf import CSRFProtect
 
 from paco.extensions import db
 from paco.models import (
-    AdherenceRecord, AuditEvent, Cohort, Conversation, Disclaimer, DisclaimerAcknowledgment, Message,
-    ResearchID, StaffUser,
+    AdherenceRecord,
+    AuditEvent,
+    Cohort,
+    Conversation,
+    Disclaimer,
+    DisclaimerAcknowledgment,
+    Message,
+    ResearchID,
+    StaffUser,
 )
 
 from .auth import init_auth

@@ -5,13 +5,22 @@ import time
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for,
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from paco.extensions import db, limiter
+from paco.extensions import db
 from paco.models import StaffUser
 from paco.services import audit, staff
+from paco.web_extensions import limiter
 
 from .forms import LoginForm
 

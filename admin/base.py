@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
 
-from paco.errors import ApiError
+from paco.errors import PacoError
 from paco.extensions import db
 from paco.models.audit import AppendOnlyError
 from paco.services import audit, enrolment
@@ -27,7 +27,7 @@ METHOD_OPERATIONS = {
     "action_view": "action", "export": "export",
 }
 # Refusals people can act on; their message is shown as it is.
-EXPECTED_ERRORS = (ValueError, ValidationError, ApiError, AppendOnlyError)
+EXPECTED_ERRORS = (PacoError, ValidationError, AppendOnlyError)
 
 
 class StaffGate:
@@ -128,7 +128,7 @@ class StaffModelView(StaffGate, ModelView):
         form.populate_obj(model)
 
     def check(self, model) -> None:
-        """Raise a ValueError with a message to refuse a save."""
+        """Raise a PacoError to refuse a save; its message is shown."""
 
     def delete_problem(self, model) -> str | None:
         return None

@@ -15,7 +15,7 @@ from .stats import table  # noqa: E402
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency", "stack-floor",
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency", "stack-floor",  # noqa: E501
                                                                    "assistant"])
     parser.add_argument("--quick", action="store_true", help="fewer turns and shorter runs (a smoke test)")
     args = parser.parse_args()

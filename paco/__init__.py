@@ -5,9 +5,10 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from .errors import register_error_handlers
-from .extensions import db, jwt, limiter, migrate, sock
+from .extensions import db
 from .request_log import configure_logging, init_request_log
+from .rest import register_error_handlers
+from .web_extensions import jwt, limiter, migrate, sock
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -29,9 +30,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["PACO_REDIS_PREFIX"])
 
-    from . import models  # noqa: F401  (tables must be known to metadata before migrate binds)
-
-    from . import chat  # noqa: F401  (declares the socket route before sock.init_app)
+    from . import (
+        chat,  # noqa: F401  (declares the socket route before sock.init_app)
+        models,  # noqa: F401  (tables must be known to metadata before migrate binds)
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.PROJECT_DIR / "migrations"))

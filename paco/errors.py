@@ -1,68 +1,66 @@
-"""JSON errors for the API: one shape, ``{"error": {"code", "message"}}``, never HTML or a trace."""
+"""PaCo's one error family: what went wrong, as a stable code and a message a person can act on.
+
+Services, validation and the importers raise these; they know nothing of HTTP. Each edge maps
+them in one place: REST (``paco.rest``: status + JSON), the chat socket (``paco.chat.frames``:
+an ``error`` frame), the admin site (``admin.base``: a flash message) and the CLI
+(``scripts.cli``: the message on stderr and an exit code). The class says what kind of failure
+it is, so every edge answers it the same way; the code says which one.
+"""
 from __future__ import annotations
 
-import logging
 
-from flask import Flask, jsonify, request
-from werkzeug.exceptions import HTTPException
+class PacoError(Exception):
+    """A refusal people can act on; ``code`` is stable (scripts and pages branch on it)."""
 
-log = logging.getLogger("paco.errors")
+    kind = "invalid"
 
-# Codes for the HTTP errors Flask/Werkzeug raise on their own.
-_HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
-    429: "rate_limited", 500: "internal", 503: "unavailable",
-}
-
-
-class ApiError(Exception):
-    """An error a client should see: an HTTP status, a stable code and a plain message."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+    def __init__(self, code: str, message: str, *, retry_after: float | None = None):
         super().__init__(message)
-        self.status = status
         self.code = code
         self.message = message
-        self.headers = headers or {}
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.message!r})"
 
 
-def error_response(status: int, code: str, message: str, headers: dict | None = None):
-    response = jsonify({"error": {"code": code, "message": message}})
-    response.status_code = status
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+class InvalidInput(PacoError):
+    """The request, frame, form or file row is malformed or breaks a rule about values."""
+
+    kind = "invalid"
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/health")
+class Unauthorized(PacoError):
+    """No valid credentials: sign in (again)."""
+
+    kind = "unauthorized"
 
 
-def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def handle_api_error(err: ApiError):
-        return error_response(err.status, err.code, err.message, err.headers)
+class Forbidden(PacoError):
+    """Signed in, but not allowed to do this."""
 
-    @app.errorhandler(HTTPException)
-    def handle_http_exception(err: HTTPException):
-        if not _wants_json():
-            return err
-        status = err.code or 500
-        code = _HTTP_CODES.get(status, "error")
-        message = err.description or err.name
-        if status == 413:
-            message = f"The request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes."
-        elif status == 429:
-            message = "Too many attempts. Please wait a minute and try again."
-        headers = {}
-        if status == 429 and err.get_response().headers.get("Retry-After"):
-            headers["Retry-After"] = err.get_response().headers["Retry-After"]
-        return error_response(status, code, message, headers)
+    kind = "forbidden"
 
-    @app.errorhandler(Exception)
-    def handle_unexpected(err: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        if not _wants_json():
-            return "Internal server error", 500
-        return error_response(500, "internal", "Something went wrong on our side. Please try again.")
+
+class NotFound(PacoError):
+    kind = "not_found"
+
+
+class Conflict(PacoError):
+    """Well-formed, but the current state does not allow it (already exists, already published)."""
+
+    kind = "conflict"
+
+
+class TooLarge(PacoError):
+    kind = "too_large"
+
+
+class RateLimited(PacoError):
+    kind = "rate_limited"
+
+
+class Unavailable(PacoError):
+    """A dependency PaCo needs is not answering; trying again later may work."""
+
+    kind = "unavailable"

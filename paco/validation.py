@@ -1,13 +1,11 @@
-"""Strict parsing of JSON request bodies into plain values, with specific errors."""
+"""Strict parsing of request bodies and fields into plain values, with specific errors (no Flask)."""
 from __future__ import annotations
 
 import json
 import re
 from typing import Any
 
-from flask import Request
-
-from .errors import ApiError
+from .errors import InvalidInput
 from .models.chat import CONVERSATION_ID_MAX_LENGTH
 from .models.participants import RESEARCH_ID_MAX_LENGTH
 
@@ -16,17 +14,16 @@ _CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def json_body(request: Request) -> dict:
-    """The request's JSON object, or a 400 that says what is wrong with it."""
-    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+def parse_json_object(raw: bytes) -> dict:
+    """A request body that must be one JSON object, or an error that says what is wrong with it."""
     if not raw.strip():
-        raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
+        raise InvalidInput("malformed_json", "The request body must be a JSON object.")
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
+        raise InvalidInput("malformed_json", "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
-        raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
+        raise InvalidInput("malformed_json", "The request body must be a JSON object.")
     return body
 
 
@@ -34,13 +31,13 @@ def field(body: dict, name: str, kind: type, *, required: bool = True, default: 
     """One field of a parsed body, checked for presence and type (bool is not an int here)."""
     if name not in body or body[name] is None:
         if required:
-            raise ApiError(400, "missing_field", f"The field '{name}' is required.")
+            raise InvalidInput("missing_field", f"The field '{name}' is required.")
         return default
     value = body[name]
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ApiError(400, "invalid_field", f"The field '{name}' must be a whole number.")
+        raise InvalidInput("invalid_field", f"The field '{name}' must be a whole number.")
     if kind is str and not isinstance(value, str):
-        raise ApiError(400, "invalid_field", f"The field '{name}' must be a string.")
+        raise InvalidInput("invalid_field", f"The field '{name}' must be a string.")
     return value
 
 
@@ -69,7 +66,7 @@ def research_id_field(body: dict, name: str = "research_id") -> str:
     value = normalise_research_id(field(body, name, str))
     problem = research_id_problem(value)
     if problem:
-        raise ApiError(400, "invalid_research_id", problem)
+        raise InvalidInput("invalid_research_id", problem)
     return value
 
 
@@ -81,6 +78,6 @@ def is_valid_conversation_id(value: Any) -> bool:
 def conversation_id_field(body: dict, name: str = "conversation_id") -> str:
     value = field(body, name, str)
     if not is_valid_conversation_id(value):
-        raise ApiError(400, "invalid_conversation_id",
+        raise InvalidInput("invalid_conversation_id",
                        f"The conversation ID must be 1-{CONVERSATION_ID_MAX_LENGTH} letters, digits, '_' or '-'.")
     return value

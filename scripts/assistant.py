@@ -5,12 +5,13 @@ the database or any model, so reviewers can check content and rules from a termi
 """
 
 import click
-from flask.cli import AppGroup
 
 from paco.assistant.knowledge_base import NO_MATCH_REPLY, default_knowledge_base
 from paco.assistant.safety import check_message
 
-assistant_cli = AppGroup("assistant", help="Try PaCo's offline knowledge and safety rules.")
+from .cli import PacoGroup
+
+assistant_cli = PacoGroup("assistant", help="Try PaCo's offline knowledge and safety rules.")
 
 
 @assistant_cli.command("ask", with_appcontext=False)

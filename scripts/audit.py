@@ -1,10 +1,11 @@
 """``flask audit verify``: check the audit log's hash chain from the first event to the last."""
 import click
-from flask.cli import AppGroup
 
 from paco.services.audit import verify_chain
 
-audit_cli = AppGroup("audit", help="The append-only audit log.")
+from .cli import PacoGroup
+
+audit_cli = PacoGroup("audit", help="The append-only audit log.")
 
 
 @audit_cli.command("verify")

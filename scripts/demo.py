@@ -1,10 +1,11 @@
 """``flask demo load``: the demo cohort, research IDs RID001-RID010 and disclaimer v1."""
 import click
-from flask.cli import AppGroup
 
 from paco.services.demo import load_demo
 
-demo_cli = AppGroup("demo", help="Demo data for a laptop.")
+from .cli import PacoGroup
+
+demo_cli = PacoGroup("demo", help="Demo data for a laptop.")
 
 
 @demo_cli.command("load")

@@ -1,23 +1,16 @@
 """``flask staff create|set-password``: staff accounts for the investigator site."""
 from __future__ import annotations
 
-import getpass
 import sys
 
 import click
-from flask.cli import AppGroup
 
 from paco.models import STAFF_ROLES
 from paco.services import staff
 
-staff_cli = AppGroup("staff", help="Staff accounts of the investigator site (/admin).")
+from .cli import PacoGroup, cli_actor
 
-
-def _cli_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no login name in some containers
-        return "cli"
+staff_cli = PacoGroup("staff", help="Staff accounts of the investigator site (/admin).")
 
 
 def _read_password() -> str:
@@ -49,10 +42,7 @@ def create_command(email: str, role: str):
     if staff.find_staff(email) is not None:
         raise click.ClickException(f"A staff account for {email} already exists.")
     password = _read_password()
-    try:
-        user = staff.create_staff(email, role, password, actor=_cli_actor())
-    except staff.StaffError as err:
-        raise click.ClickException(str(err)) from None
+    user = staff.create_staff(email, role, password, actor=cli_actor())
     click.echo(f"Created {user.role} account {user.email}. Sign in at /admin/login/.")
 
 
@@ -64,8 +54,5 @@ def set_password_command(email: str):
     if user is None:
         raise click.ClickException(f"There is no staff account for {staff.normalise_email(email)}.")
     password = _read_password()
-    try:
-        staff.set_password(user, password, actor=_cli_actor())
-    except staff.StaffError as err:
-        raise click.ClickException(str(err)) from None
+    staff.set_password(user, password, actor=cli_actor())
     click.echo(f"New password set for {user.email}; the account is unlocked.")

@@ -25,8 +25,8 @@ for _name in ("DATABASE_URL", "OPENAI_API_KEY", "GROQ_API_KEY", "ELEVENLABS_API_
 
 from paco import create_app  # noqa: E402
 from paco.extensions import db as _db  # noqa: E402
-from tests.support.site import compose_site  # noqa: E402
 from tests.support.databases import ENGINES, create_database, drop_database, empty_tables, postgres_admin_url  # noqa: E402
+from tests.support.site import compose_site  # noqa: E402
 
 TEST_SETTINGS = {
     "TESTING": True,

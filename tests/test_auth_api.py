@@ -49,7 +49,7 @@ def test_research_id_is_case_and_space_insensitive(client, demo):
 
 def test_acknowledging_twice_keeps_one_row(client, demo):
     for _ in range(2):
-        assert client.post(f"{API}/acknowledge-disclaimer", json={"research_id": "RID003", "version": 1}).status_code == 200
+        assert client.post(f"{API}/acknowledge-disclaimer", json={"research_id": "RID003", "version": 1}).status_code == 200  # noqa: E501
     count = db.session.execute(db.select(db.func.count(DisclaimerAcknowledgment.id))).scalar()
     assert count == 1
 

@@ -40,7 +40,7 @@ def test_seed_flow_over_http(server):
     assert status == 200 and body["token_type"] == "bearer"
     token = body["access_token"]
     status, body, _ = server.request("POST", "/api/v1/chat/history",
-                                     {"research_id": "RID007", "conversation_id": "RID007_20260101_000000", "limit": 50},
+                                     {"research_id": "RID007", "conversation_id": "RID007_20260101_000000", "limit": 50},  # noqa: E501
                                      headers={"Authorization": f"Bearer {token}"})
     assert (status, body["messages"]) == (200, [])
     status, body, _ = server.request("GET", "/health")

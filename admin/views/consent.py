@@ -8,7 +8,7 @@ from flask_admin.model.template import LinkRowAction
 from markupsafe import Markup
 from wtforms import TextAreaField
 
-from paco.errors import ApiError
+from paco.errors import PacoError
 from paco.extensions import db
 from paco.models import Disclaimer, DisclaimerAcknowledgment
 from paco.services import consent
@@ -99,7 +99,7 @@ class DisclaimerView(StaffModelView):
             return
         try:
             consent.publish(disclaimer, actor(), client_ip())
-        except ApiError as err:
+        except PacoError as err:
             flash(refusal(err), "error")
             return
         flash(f"Disclaimer v{disclaimer.version} is published; participants will be asked to "

@@ -10,9 +10,8 @@ from markupsafe import Markup
 from wtforms import FloatField
 from wtforms.validators import InputRequired
 
-from paco.extensions import db
-from paco.models import ADHERENCE_MEASURES, AdherenceRecord, ResearchID
-from paco.services import audit, enrolment
+from paco.models import ADHERENCE_MEASURES, AdherenceRecord
+from paco.services import adherence, audit
 
 from ..base import StaffModelView
 
@@ -36,16 +35,7 @@ class AdherenceView(StaffModelView):
     form_extra_fields = {"value": FloatField("Value", validators=[InputRequired()])}
 
     def check(self, record):
-        record.research_id = enrolment.clean_research_id(record.research_id)
-        known = db.session.execute(
-            db.select(ResearchID.id).where(ResearchID.research_id == record.research_id)).first()
-        if not known:
-            raise ValueError(f"Research ID {record.research_id} does not exist.")
-        if record.measure not in ADHERENCE_MEASURES:
-            raise ValueError(f"The measure must be one of: {', '.join(ADHERENCE_MEASURES)}.")
-        if record.value is None or record.value < 0:
-            raise ValueError("The value must be zero or more.")
-        record.source = (record.source or "").strip()
+        adherence.check_record(record)
 
 
 def _detail(view, context, event, name):

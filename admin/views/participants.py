@@ -7,12 +7,13 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup, escape
 
+from paco.errors import InvalidInput, PacoError
 from paco.extensions import db
 from paco.models import PARTICIPANT_STATUSES, Cohort, ResearchID
 from paco.services import enrolment
 
-from ..base import StaffModelView, actor, refusal
 from ..auth import client_ip
+from ..base import StaffModelView, actor, refusal
 from ..filters import DisclaimerStateFilter, cohort_filter
 from ..forms import MoveCohortForm
 
@@ -44,7 +45,7 @@ class CohortView(StaffModelView):
             setattr(cohort, name, value or None)  # empty means "server default", stored as NULL
         problem = enrolment.cohort_settings_problem(cohort)
         if problem:
-            raise ValueError(problem)
+            raise InvalidInput("invalid_cohort_settings", problem)
 
     def delete_problem(self, cohort):
         return enrolment.cohort_delete_problem(cohort)
@@ -113,7 +114,7 @@ class ResearchIDView(StaffModelView):
         research_ids = self._research_ids(pks)
         try:
             changed = enrolment.set_status(research_ids, verb, actor(), client_ip())
-        except enrolment.EnrolmentError as err:
+        except PacoError as err:
             flash(refusal(err), "error")
             return
         status = enrolment.STATUS_ACTIONS[verb]
@@ -157,7 +158,7 @@ class ResearchIDView(StaffModelView):
         ids = [r for r in form.research_ids.data.split(",") if r]
         try:
             changed = enrolment.move_to_cohort(ids, form.cohort_id.data, actor(), client_ip())
-        except enrolment.EnrolmentError as err:
+        except PacoError as err:
             flash(refusal(err), "error")
         else:
             name = dict((c.id, c.name) for c in cohorts)[form.cohort_id.data]

@@ -5,6 +5,7 @@ from flask_login import current_user
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import EqualTo, Optional
 
+from paco.errors import Conflict, InvalidInput
 from paco.models import STAFF_ROLES
 from paco.services import staff
 
@@ -47,7 +48,7 @@ class StaffUserView(StaffModelView):
 
     def new_model(self, form):
         if not form.new_password.data:
-            raise ValueError("Set a password for the new account.")
+            raise InvalidInput("missing_password", "Set a password for the new account.")
         user = staff.new_staff(form.email.data, form.role.data, form.new_password.data)
         user.active = bool(form.active.data)
         return user
@@ -58,7 +59,7 @@ class StaffUserView(StaffModelView):
         if form.new_password.data:
             problem = staff.password_problem(form.new_password.data, user.email)
             if problem:
-                raise ValueError(problem)
+                raise InvalidInput("weak_password", problem)
             user.password_hash = staff.hash_password(form.new_password.data)
         if form.unlock.data or form.new_password.data:
             user.failed_logins = 0
@@ -67,7 +68,7 @@ class StaffUserView(StaffModelView):
     def check(self, user):
         problem = staff.change_problem(user, current_user.staff_id)
         if problem:
-            raise ValueError(problem)
+            raise Conflict("staff_change_refused", problem)
 
     def delete_problem(self, user):
         return staff.delete_problem(user, current_user.staff_id)

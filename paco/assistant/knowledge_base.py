@@ -70,10 +70,10 @@ _PHRASES = [
     (r"\bheart attacks?\b", " heartattack "),
     (r"\bgrape ?fruit\b", " grapefruit "),
     (r"\bquit ?line\b|\b1 ?800 ?quit ?now\b", " quitline "),
-    (r"\bwhat (?:can|do|else can) (?:you|u) (?:do|help|know)\w*\b|\bhow (?:can|do) (?:you|u) (?:help|work)\b", " capabilities "),
+    (r"\bwhat (?:can|do|else can) (?:you|u) (?:do|help|know)\w*\b|\bhow (?:can|do) (?:you|u) (?:help|work)\b", " capabilities "),  # noqa: E501
     (r"\b(?:you|u) (?:able to|can) help\b", " capabilities "),
-    (r"\bwho (?:are|r) (?:you|u)\b|\bwhat (?:are|r) (?:you|u)\s*$|\bare (?:you|u) (?:a |an )?(?:real|human|robot|person|computer|bot|ai)\b", " aboutpaco "),
-    (r"\b(?:talking|speaking|chatting) (?:to|with) (?:a |an )?(?:computer|robot|machine|bot|ai|real person|human)\b", " aboutpaco "),
+    (r"\bwho (?:are|r) (?:you|u)\b|\bwhat (?:are|r) (?:you|u)\s*$|\bare (?:you|u) (?:a |an )?(?:real|human|robot|person|computer|bot|ai)\b", " aboutpaco "),  # noqa: E501
+    (r"\b(?:talking|speaking|chatting) (?:to|with) (?:a |an )?(?:computer|robot|machine|bot|ai|real person|human)\b", " aboutpaco "),  # noqa: E501
     (r"\bare (?:you|u) (?:a |my )?(?:doctor|nurse)\b", " aboutpaco notdoctor "),
     (r"\bgood (?:morning|afternoon|evening)\b|\bhow are (?:you|u)\b", " hello "),
     (r"\bhow (?:much|many) (?:should|can|do) i walk\b", " walk exercise "),

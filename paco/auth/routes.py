@@ -4,12 +4,13 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, request
 from flask_jwt_extended import create_access_token, set_access_cookies, unset_jwt_cookies
 
-from ..errors import ApiError
+from ..errors import Conflict, NotFound
 from ..models.types import iso_utc
-from ..extensions import limiter
+from ..rest import json_body
 from ..services import consent
 from ..services.participants import NOT_ACCEPTED_MESSAGE, active_participant, may_sign_in, standing
-from ..validation import field, json_body, research_id_field
+from ..validation import field, research_id_field
+from ..web_extensions import limiter
 from . import bp
 from .tokens import participant_required
 
@@ -21,7 +22,7 @@ def _auth_limit():
 def _current_disclaimer_or_404():
     disclaimer = consent.current_disclaimer()
     if disclaimer is None:
-        raise ApiError(404, "no_disclaimer", "No disclaimer has been published yet.")
+        raise NotFound("no_disclaimer", "No disclaimer has been published yet.")
     return disclaimer
 
 
@@ -52,7 +53,7 @@ def acknowledge_disclaimer():
     active_participant(research_id)
     disclaimer = _current_disclaimer_or_404()
     if version is not None and version != disclaimer.version:
-        raise ApiError(409, "disclaimer_outdated",
+        raise Conflict("disclaimer_outdated",
                        f"Version {version} is not the current disclaimer (v{disclaimer.version}). "
                        "Please read the current version.")
     consent.acknowledge(research_id, disclaimer, request.headers.get("User-Agent", ""))

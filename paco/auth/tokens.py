@@ -8,9 +8,10 @@ from flask import Flask, g
 from flask_jwt_extended import decode_token, get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 
-from ..errors import ApiError, error_response
-from ..extensions import jwt
+from ..errors import Unauthorized
+from ..rest import error_response
 from ..services.participants import authorize_participant
+from ..web_extensions import jwt
 
 
 def configure_jwt(app: Flask) -> None:
@@ -68,15 +69,15 @@ def research_id_from_token(token: object) -> str:
 
 
 def access_claims(token: object) -> dict:
-    """The verified claims of an access token, or a 401 ApiError saying why not."""
+    """The verified claims of an access token, or ``Unauthorized`` saying why not."""
     if not isinstance(token, str) or not token or len(token) > 4096:
-        raise ApiError(401, "invalid_token", "The access token is missing or not valid.")
+        raise Unauthorized("invalid_token", "The access token is missing or not valid.")
     try:
         claims = decode_token(token)
     except pyjwt.ExpiredSignatureError:
-        raise ApiError(401, "token_expired", "Your session has expired. Please sign in again.") from None
+        raise Unauthorized("token_expired", "Your session has expired. Please sign in again.") from None
     except (pyjwt.PyJWTError, JWTExtendedException, ValueError):
-        raise ApiError(401, "invalid_token", "The access token is not valid.") from None
+        raise Unauthorized("invalid_token", "The access token is not valid.") from None
     if claims.get("type") != "access" or not isinstance(claims.get("sub"), str):
-        raise ApiError(401, "invalid_token", "The access token is not valid.")
+        raise Unauthorized("invalid_token", "The access token is not valid.")
     return claims

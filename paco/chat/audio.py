@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 
 from ..auth.tokens import participant_required
-from ..errors import ApiError
+from ..errors import NotFound
 from ..speech.cache import is_valid_key
 from . import runtime
 
@@ -15,12 +15,12 @@ audio_bp = Blueprint("audio", __name__, url_prefix="/api/v1/audio")
 @participant_required
 def audio_file(key: str):
     if not is_valid_key(key):
-        raise ApiError(404, "audio_not_found", "No audio has that address.")
+        raise NotFound("audio_not_found", "No audio has that address.")
     if request.headers.get("If-None-Match") == f'"{key}"':
         return "", 304
     audio = runtime.audio_cache(current_app).get(key)
     if audio is None:
-        raise ApiError(404, "audio_not_found", "No audio has that address.")
+        raise NotFound("audio_not_found", "No audio has that address.")
     response = current_app.response_class(audio, mimetype="audio/mpeg")
     # The address is the content's hash: it can never change, so browsers may keep it.
     response.headers["Cache-Control"] = "private, max-age=31536000, immutable"

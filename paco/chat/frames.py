@@ -5,19 +5,17 @@ import base64
 import json
 from dataclasses import dataclass
 
+from ..errors import InvalidInput, PacoError, TooLarge
 from ..validation import is_valid_conversation_id, normalise_research_id
 
 MAX_FRAME_BYTES = 16 * 1024
-
-
-class FrameError(Exception):
-    """A client frame that cannot be accepted; becomes an ``error`` frame, the socket stays open."""
-
-    def __init__(self, code: str, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
+# The socket speaks fewer codes than REST: a page needs only "sign in again" (invalid_token,
+# which every Unauthorized becomes) and "not allowed"; some refusals read better said here.
+_FRAME_REFUSALS = {
+    "research_id_inactive": ("forbidden", None),
+    "research_id_not_accepted": ("forbidden", None),
+    "conversation_not_found": ("forbidden", "That conversation belongs to someone else. Start a new one."),
+}
 
 
 @dataclass(frozen=True)
@@ -34,45 +32,54 @@ def parse(raw, max_chars: int) -> ChatFrame | str:
     """A chat message frame, or the type of a control frame ("ping")."""
     if isinstance(raw, bytes):
         if len(raw) > MAX_FRAME_BYTES:
-            raise FrameError("too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+            raise TooLarge("too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise FrameError("bad_request", "Frames must be UTF-8 JSON text.") from None
+            raise InvalidInput("bad_request", "Frames must be UTF-8 JSON text.") from None
     if len(raw) > MAX_FRAME_BYTES:
-        raise FrameError("too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+        raise TooLarge("too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
     try:
         frame = json.loads(raw)
     except ValueError:
-        raise FrameError("bad_request", "The frame is not valid JSON.") from None
+        raise InvalidInput("bad_request", "The frame is not valid JSON.") from None
     if not isinstance(frame, dict):
-        raise FrameError("bad_request", "The frame must be a JSON object.")
+        raise InvalidInput("bad_request", "The frame must be a JSON object.")
     kind = frame.get("type", "message")
     if kind == "ping":
         return "ping"
     if kind != "message":
-        raise FrameError("bad_request", f"Unknown frame type {kind!r}.")
+        raise InvalidInput("bad_request", f"Unknown frame type {kind!r}.")
     for name in ("token", "research_id", "model", "client_id"):
         if frame.get(name) is not None and not isinstance(frame[name], str):
-            raise FrameError("bad_request", f"The field '{name}' must be a string.")
+            raise InvalidInput("bad_request", f"The field '{name}' must be a string.")
     message = frame.get("message")
     if not isinstance(message, str):
-        raise FrameError("bad_request", "The field 'message' must be a string." if message is not None
+        raise InvalidInput("bad_request", "The field 'message' must be a string." if message is not None
                          else "The field 'message' is required.")
     message = message.strip()
     if not message:
-        raise FrameError("bad_request", "The message is empty.")
+        raise InvalidInput("bad_request", "The message is empty.")
     if len(message) > max_chars:
-        raise FrameError("too_large", f"Messages are limited to {max_chars} characters.")
+        raise TooLarge("too_large", f"Messages are limited to {max_chars} characters.")
     conversation_id = frame.get("conversation_id")
     if not is_valid_conversation_id(conversation_id):
-        raise FrameError("bad_request", "The field 'conversation_id' must be 1-100 letters, digits, '_' or '-'.")
+        raise InvalidInput("bad_request", "The field 'conversation_id' must be 1-100 letters, digits, '_' or '-'.")
     research_id = frame.get("research_id")
     return ChatFrame(
         conversation_id=conversation_id, message=message, token=frame.get("token") or None,
         research_id=normalise_research_id(research_id) if research_id else None,
         model=frame.get("model") or None, client_id=(frame.get("client_id") or None),
     )
+
+
+def error_frame(err: PacoError, **extra) -> dict:
+    """The socket's one mapping of a domain error: an ``error`` frame; the socket stays open."""
+    if err.kind == "unauthorized":
+        code, message = "invalid_token", None
+    else:
+        code, message = _FRAME_REFUSALS.get(err.code, (err.code, None))
+    return error(code, message or err.message, retry_after=err.retry_after, **extra)
 
 
 def error(code: str, message: str, **extra) -> dict:

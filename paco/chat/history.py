@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from ..errors import ApiError
-from ..models.types import iso_utc
-from ..services import conversations
-from ..validation import conversation_id_field, field, json_body, research_id_field
-from . import bp
 from ..auth.tokens import participant_required
+from ..errors import Forbidden
+from ..models.types import iso_utc
+from ..rest import json_body
+from ..services import conversations
+from ..validation import conversation_id_field, field, research_id_field
+from . import bp
 
 
 @bp.post("/history")
@@ -17,7 +18,7 @@ def chat_history():
     body = json_body(request)
     research_id = research_id_field(body)
     if research_id != g.participant.research_id:
-        raise ApiError(403, "forbidden", "You can only read your own conversations.")
+        raise Forbidden("forbidden", "You can only read your own conversations.")
     conversation_id = conversation_id_field(body)
     limit = field(body, "limit", int, required=False, default=50)
     messages = conversations.history(research_id, conversation_id, limit)

@@ -17,18 +17,20 @@ from gevent.queue import Queue
 from limits import parse as parse_limit
 from simple_websocket import ConnectionClosed
 
+from ..assistant.answer import Arm
 from ..auth.tokens import access_claims, research_id_from_token
-from ..errors import ApiError, error_response
-from ..extensions import db, limiter, sock
+from ..errors import Forbidden, PacoError, RateLimited, Unauthorized
+from ..extensions import db
+from ..rest import error_response
 from ..services.participants import authorize_participant
+from ..web_extensions import limiter, sock
 from . import bp
-from .frames import FrameError, error, parse
+from .frames import error, error_frame, parse
 from .outbox import Outbox
-from .turn import Arm, TurnRequest, run_turn
+from .turn import TurnRequest, run_turn
 
 log = logging.getLogger("paco.chat.socket")
 WS_PATH = "/api/v1/chat/ws/chat"
-_ACCESS_ERRORS = {"research_id_inactive": "forbidden", "research_id_not_accepted": "forbidden"}
 
 
 @bp.before_app_request
@@ -50,7 +52,7 @@ def check_handshake():
         try:
             claims = access_claims(cookie)
             g.ws_identity = (claims["sub"], claims["exp"])
-        except ApiError:
+        except Unauthorized:
             pass  # frames may still carry a valid token
     return None
 
@@ -93,8 +95,8 @@ def _accept(raw, outbox: Outbox, received: float) -> TurnRequest | None:
     """Check one frame; returns the turn to run, or answers the frame itself and returns None."""
     try:
         frame = parse(raw, current_app.config["PACO_MAX_MESSAGE_CHARS"])
-    except FrameError as err:
-        outbox.send(error(err.code, err.message))
+    except PacoError as err:
+        outbox.send(error_frame(err))
         return None
     if frame == "ping":
         outbox.send({"type": "pong"})
@@ -102,11 +104,8 @@ def _accept(raw, outbox: Outbox, received: float) -> TurnRequest | None:
     try:
         research_id, arm = _authorize(frame)
         return TurnRequest(research_id, frame, arm, received)
-    except FrameError as err:
-        outbox.send(error(err.code, err.message, retry_after=err.retry_after, client_id=frame.client_id))
-    except ApiError as err:
-        code = "invalid_token" if err.status == 401 else _ACCESS_ERRORS.get(err.code, err.code)
-        outbox.send(error(code, err.message, client_id=frame.client_id))
+    except PacoError as err:
+        outbox.send(error_frame(err, client_id=frame.client_id))
     finally:
         db.session.close()  # the reader holds no pooled connection between frames
     return None
@@ -121,11 +120,11 @@ def _authorize(frame) -> tuple[str, Arm]:
         # on the open socket exactly as it would on a new request.
         research_id, expires = g.get("ws_identity") or (None, None)
         if research_id is None:
-            raise FrameError("invalid_token", "Sign in first: no access token was sent.")
+            raise Unauthorized("invalid_token", "Sign in first: no access token was sent.")
         if time.time() >= expires:
-            raise FrameError("invalid_token", "Your session has expired. Please sign in again.")
+            raise Unauthorized("invalid_token", "Your session has expired. Please sign in again.")
     if frame.research_id and frame.research_id != research_id:
-        raise FrameError("forbidden", "The research ID does not match your sign-in.")
+        raise Forbidden("forbidden", "The research ID does not match your sign-in.")
     participant = authorize_participant(research_id)
     _check_rate(research_id)
     cohort = participant.cohort
@@ -144,5 +143,5 @@ def _check_rate(research_id: str) -> None:
     if not strategy.hit(item, *key):
         reset, _remaining = strategy.get_window_stats(item, *key)
         retry_after = max(1, round(reset - time.time()))
-        raise FrameError("rate_limited", f"You are sending messages very fast. Please wait {retry_after} seconds.",
+        raise RateLimited("rate_limited", f"You are sending messages very fast. Please wait {retry_after} seconds.",
                          retry_after=retry_after)

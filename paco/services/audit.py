@@ -17,6 +17,7 @@ from sqlalchemy import inspect, text
 
 from ..extensions import db
 from ..models import AuditEvent, utcnow
+from .transaction import committing
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer of the chain.
@@ -116,14 +117,10 @@ def target_of(obj) -> str:
 # --- audited writes: the change and its event in one commit ---------------------------------
 
 def create(obj, actor: str, ip: str | None, extra: dict | None = None):
-    try:
-        db.session.add(obj)
-        db.session.flush()
+    with committing() as session:
+        session.add(obj)
+        session.flush()
         record(actor, "create", target_of(obj), {"after": snapshot(obj), **(extra or {})}, ip)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return obj
 
 
@@ -133,43 +130,30 @@ def update(obj, apply, actor: str, ip: str | None, extra: dict | None = None) ->
     Returns False (and records nothing) when nothing changed.
     """
     before = snapshot(obj)
-    try:
+    with committing() as session:
         apply(obj)
-        db.session.flush()
+        session.flush()
         diff = changes(before, snapshot(obj))
         if not diff["after"] and not extra:
-            db.session.rollback()
+            session.rollback()  # the commit that follows has nothing left to write
             return False
         record(actor, "update", target_of(obj), {**diff, **(extra or {})}, ip)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return True
 
 
 def delete(obj, actor: str, ip: str | None) -> None:
     target, before = target_of(obj), snapshot(obj)
-    try:
-        db.session.delete(obj)
-        db.session.flush()
+    with committing() as session:
+        session.delete(obj)
+        session.flush()
         record(actor, "delete", target, {"before": before}, ip)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 def record_and_commit(actor: str, action: str, target: str = "", detail: dict | None = None,
                       ip: str | None = None) -> AuditEvent:
     """An event that records no data change of its own (a sign-in, an export)."""
-    try:
-        event = record(actor, action, target, detail, ip)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return event
+    with committing():
+        return record(actor, action, target, detail, ip)
 
 
 # --- verification ---------------------------------------------------------------------------

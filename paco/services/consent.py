@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import hashlib
 
-from ..errors import ApiError
+from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import Disclaimer, DisclaimerAcknowledgment, utcnow
 from . import audit
+from .transaction import committing
 
 USER_AGENT_MAX = 512
 
@@ -53,7 +54,7 @@ def acknowledge(research_id: str, disclaimer: Disclaimer, user_agent: str) -> Di
 def create_draft(text: str, actor: str, ip: str | None) -> Disclaimer:
     text = (text or "").strip()
     if not text:
-        raise ApiError(400, "empty_disclaimer", "A disclaimer needs some text.")
+        raise InvalidInput("empty_disclaimer", "A disclaimer needs some text.")
     audit.lock_chain()  # every audited write waits here, so the version read below stays the next one
     latest = db.session.execute(db.select(db.func.max(Disclaimer.version))).scalar() or 0
     return audit.create(Disclaimer(version=latest + 1, text=text, content_hash=content_hash(text)), actor, ip)
@@ -62,20 +63,16 @@ def create_draft(text: str, actor: str, ip: str | None) -> Disclaimer:
 def publish(disclaimer: Disclaimer, actor: str, ip: str | None) -> Disclaimer:
     """Publish a draft. From now on login asks everyone for an acknowledgment of this version."""
     if disclaimer.published_at is not None:
-        raise ApiError(409, "already_published", f"Disclaimer v{disclaimer.version} is already published.")
+        raise Conflict("already_published", f"Disclaimer v{disclaimer.version} is already published.")
     newer = current_disclaimer()
     if newer is not None and newer.version > disclaimer.version:
-        raise ApiError(409, "outdated_draft",
+        raise Conflict("outdated_draft",
                        f"v{newer.version} is already published; make a new version instead.")
-    try:
+    with committing():
         disclaimer.content_hash = content_hash(disclaimer.text)
         disclaimer.published_at = utcnow()
         audit.record(actor, "disclaimer.publish", audit.target_of(disclaimer),
                      {"version": disclaimer.version, "content_hash": disclaimer.content_hash}, ip)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return disclaimer
 
 
@@ -89,9 +86,10 @@ def published_change_problem(disclaimer: Disclaimer) -> str | None:
 def edit_draft(disclaimer: Disclaimer, text: str, actor: str, ip: str | None) -> bool:
     problem = published_change_problem(disclaimer)
     text = (text or "").strip()
-    if problem or not text:
-        raise ApiError(409 if problem else 400, "not_editable" if problem else "empty_disclaimer",
-                       problem or "A disclaimer needs some text.")
+    if problem:
+        raise Conflict("not_editable", problem)
+    if not text:
+        raise InvalidInput("empty_disclaimer", "A disclaimer needs some text.")
 
     def apply(draft):
         draft.text = text

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import ApiError
+from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Conversation, Message, TurnMetrics, utcnow
 from ..models.types import iso_utc
@@ -50,9 +50,9 @@ def _checked(table, fields: dict) -> dict:
     return fields
 
 
-def _not_found() -> ApiError:
+def _not_found() -> NotFound:
     # Same answer for "someone else's" and "no such conversation": IDs reveal nothing.
-    return ApiError(404, "conversation_not_found", "That conversation was not found.")
+    return NotFound("conversation_not_found", "That conversation was not found.")
 
 
 def open_conversation(research_id: str, conversation_id: str) -> None:
@@ -77,7 +77,7 @@ def open_conversation(research_id: str, conversation_id: str) -> None:
 def history(research_id: str, conversation_id: str, limit: int) -> list[Message]:
     """The newest ``limit`` messages in order; an unused ID has an empty history."""
     if not 1 <= limit <= HISTORY_MAX_LIMIT:
-        raise ApiError(400, "invalid_field", f"The field 'limit' must be between 1 and {HISTORY_MAX_LIMIT}.")
+        raise InvalidInput("invalid_field", f"The field 'limit' must be between 1 and {HISTORY_MAX_LIMIT}.")
     conversation = find_conversation(conversation_id)
     if conversation is None:
         return []

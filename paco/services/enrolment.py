@@ -4,14 +4,21 @@ Every change is committed together with its audit event (paco.services.audit).
 """
 from __future__ import annotations
 
+from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import (
-    PARTICIPANT_STATUSES, AdherenceRecord, Cohort, Conversation, DisclaimerAcknowledgment,
-    ResearchID, utcnow,
+    PARTICIPANT_STATUSES,
+    AdherenceRecord,
+    Cohort,
+    Conversation,
+    DisclaimerAcknowledgment,
+    ResearchID,
+    utcnow,
 )
 from ..validation import normalise_research_id, research_id_problem
 from . import audit
 from .consent import current_disclaimer
+from .transaction import committing
 
 LLM_PROVIDERS = ("curated", "openai", "groq")
 PROMPT_VERSION_MAX = 40
@@ -19,27 +26,23 @@ PROMPT_VERSION_MAX = 40
 STATUS_ACTIONS = {"activate": "active", "pause": "paused", "withdraw": "withdrawn"}
 
 
-class EnrolmentError(ValueError):
-    """A change the study rules do not allow; the message says what to do instead."""
-
-
 def clean_research_id(value: str) -> str:
     value = normalise_research_id(value or "")
     problem = research_id_problem(value)
     if problem:
-        raise EnrolmentError(problem)
+        raise InvalidInput("invalid_research_id", problem)
     return value
 
 
 def new_research_id(research_id: str, cohort: Cohort | None, status: str = "active") -> ResearchID:
     research_id = clean_research_id(research_id)
     if status not in PARTICIPANT_STATUSES:
-        raise EnrolmentError(f"The status must be one of: {', '.join(PARTICIPANT_STATUSES)}.")
+        raise InvalidInput("invalid_status", f"The status must be one of: {', '.join(PARTICIPANT_STATUSES)}.")
     exists = db.session.execute(
         db.select(ResearchID.id).where(ResearchID.research_id == research_id)
     ).first()
     if exists:
-        raise EnrolmentError(f"Research ID {research_id} already exists.")
+        raise Conflict("research_id_exists", f"Research ID {research_id} already exists.")
     now = utcnow()
     return ResearchID(research_id=research_id, cohort=cohort, status=status, enrolled_at=now,
                       status_changed_at=now)
@@ -48,7 +51,7 @@ def new_research_id(research_id: str, cohort: Cohort | None, status: str = "acti
 def note_status_change(participant: ResearchID, old_status: str | None) -> None:
     """Call after editing a research ID: keeps ``status_changed_at`` true to the status."""
     if participant.status not in PARTICIPANT_STATUSES:
-        raise EnrolmentError(f"The status must be one of: {', '.join(PARTICIPANT_STATUSES)}.")
+        raise InvalidInput("invalid_status", f"The status must be one of: {', '.join(PARTICIPANT_STATUSES)}.")
     if participant.status != old_status:
         participant.status_changed_at = utcnow()
 
@@ -56,20 +59,20 @@ def note_status_change(participant: ResearchID, old_status: str | None) -> None:
 def _load(research_ids: list[str]) -> list[ResearchID]:
     wanted = sorted({normalise_research_id(r) for r in research_ids})
     if not wanted:
-        raise EnrolmentError("Select at least one research ID.")
+        raise InvalidInput("no_research_ids", "Select at least one research ID.")
     found = db.session.execute(
         db.select(ResearchID).where(ResearchID.research_id.in_(wanted)).order_by(ResearchID.research_id)
     ).scalars().all()
     missing = sorted(set(wanted) - {p.research_id for p in found})
     if missing:
-        raise EnrolmentError("Unknown research IDs: " + ", ".join(missing))
+        raise NotFound("unknown_research_ids", "Unknown research IDs: " + ", ".join(missing))
     return found
 
 
 def set_status(research_ids: list[str], verb: str, actor: str, ip: str | None) -> int:
     """Activate, pause or withdraw research IDs at once; returns how many actually changed."""
     if verb not in STATUS_ACTIONS:
-        raise EnrolmentError(f"Unknown action {verb!r}.")
+        raise InvalidInput("unknown_action", f"Unknown action {verb!r}.")
     status = STATUS_ACTIONS[verb]
     participants = _load(research_ids)
     now = utcnow()
@@ -87,7 +90,7 @@ def set_status(research_ids: list[str], verb: str, actor: str, ip: str | None) -
 def move_to_cohort(research_ids: list[str], cohort_id: int, actor: str, ip: str | None) -> int:
     cohort = db.session.get(Cohort, cohort_id)
     if cohort is None:
-        raise EnrolmentError("That cohort does not exist.")
+        raise NotFound("unknown_cohort", "That cohort does not exist.")
     participants = _load(research_ids)
     before = {p.research_id: p.cohort_id for p in participants}
     changed = [p for p in participants if p.cohort_id != cohort.id]
@@ -100,13 +103,8 @@ def move_to_cohort(research_ids: list[str], cohort_id: int, actor: str, ip: str 
 
 
 def _commit_bulk(actor, ip, action, detail, count) -> int:
-    try:
-        db.session.flush()
+    with committing():
         audit.record(actor, action, "research_ids", detail, ip)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return count
 
 

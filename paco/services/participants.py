@@ -6,7 +6,7 @@ from functools import cache
 
 from sqlalchemy.orm import joinedload
 
-from ..errors import ApiError
+from ..errors import Forbidden
 from ..extensions import db
 from ..models import Disclaimer, DisclaimerAcknowledgment, ResearchID
 
@@ -32,8 +32,8 @@ class Standing:
         return self.current_version is not None and not self.acknowledged
 
 
-def _disclaimer_required() -> ApiError:
-    return ApiError(403, "disclaimer_required", "Please read and accept the current study disclaimer first.")
+def _disclaimer_required() -> Forbidden:
+    return Forbidden("disclaimer_required", "Please read and accept the current study disclaimer first.")
 
 
 @cache
@@ -63,7 +63,7 @@ def active_participant(research_id: str) -> ResearchID:
     """The participant if the ID exists and is active; otherwise the same 403 for every case."""
     found = standing(research_id)
     if not found.active:
-        raise ApiError(403, "research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
+        raise Forbidden("research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
     return found.participant
 
 
@@ -71,7 +71,7 @@ def may_sign_in(research_id: str) -> None:
     """Sign-in: the ID is active (same 403 as an unknown one) and accepted the current disclaimer."""
     found = standing(research_id)
     if not found.active:
-        raise ApiError(403, "research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
+        raise Forbidden("research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
     if found.disclaimer_required:
         raise _disclaimer_required()
 
@@ -84,7 +84,7 @@ def authorize_participant(research_id: str) -> ResearchID:
     """
     found = standing(research_id)
     if not found.active:
-        raise ApiError(403, "research_id_inactive",
+        raise Forbidden("research_id_inactive",
                        "This research ID is not active. Please contact your study team.")
     if found.disclaimer_required:
         raise _disclaimer_required()

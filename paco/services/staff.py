@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import STAFF_ROLES, StaffUser, utcnow
 from . import audit
+from .transaction import committing
 
 PASSWORD_MIN_LENGTH = 12
 LOCKOUT_FAILURES = 5
@@ -20,10 +22,6 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 _hasher = PasswordHasher()
 _dummy_hash: str | None = None
-
-
-class StaffError(ValueError):
-    """A request about a staff account that cannot be done; the message says why."""
 
 
 def normalise_email(email: str) -> str:
@@ -73,9 +71,9 @@ def new_staff(email: str, role: str, password: str) -> StaffUser:
     if role not in STAFF_ROLES:
         problem = problem or f"The role must be one of: {', '.join(STAFF_ROLES)}."
     if problem:
-        raise StaffError(problem)
+        raise InvalidInput("invalid_staff_account", problem)
     if find_staff(email) is not None:
-        raise StaffError(f"A staff account for {email} already exists.")
+        raise Conflict("staff_exists", f"A staff account for {email} already exists.")
     return StaffUser(email=email, role=role, password_hash=hash_password(password), active=True,
                      failed_logins=0)
 
@@ -87,7 +85,7 @@ def create_staff(email: str, role: str, password: str, actor: str, ip: str | Non
 def set_password(user: StaffUser, password: str, actor: str, ip: str | None = None) -> None:
     problem = password_problem(password, user.email)
     if problem:
-        raise StaffError(problem)
+        raise InvalidInput("weak_password", problem)
 
     def apply(u):
         u.password_hash = hash_password(password)
@@ -162,15 +160,11 @@ def authenticate(email: str, password: str, ip: str | None, *, now: datetime | N
     action = "signin.success" if reason == "ok" else "signin.failure"
     if reason != "ok":
         detail["reason"] = reason
-    try:
+    with committing():
         audit.record(email, action, f"staff_users:{email}", detail, ip)
         if "locked_until" in detail and reason == "wrong_password":
             audit.record(email, "signin.locked", f"staff_users:{email}",
                          {"locked_until": detail["locked_until"], "minutes": lock_minutes}, ip)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return SignIn(user if reason == "ok" else None, reason)
 
 
@@ -182,10 +176,6 @@ def session_fingerprint(user: StaffUser) -> str:
 
 def sign_out(user: StaffUser, ip: str | None) -> None:
     """End every session of the account (a signed cookie cannot be deleted from other copies)."""
-    try:
+    with committing():
         user.session_epoch = (user.session_epoch or 0) + 1
         audit.record(user.email, "signout", f"staff_users:{user.email}", {}, ip)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise

@@ -93,11 +93,19 @@ def audit_events(action: str | None = None) -> list[AuditEvent]:
 @pytest.fixture
 def study(demo):
     """The demo study plus one row of every kind, so every view has something to show."""
+    from datetime import date
+
     from paco.models import (
-        AdherenceRecord, Cohort, Conversation, Disclaimer, Message, ResearchID, TurnMetrics, utcnow,
+        AdherenceRecord,
+        Cohort,
+        Conversation,
+        Disclaimer,
+        Message,
+        ResearchID,
+        TurnMetrics,
+        utcnow,
     )
     from paco.services import consent
-    from datetime import date
 
     consent.acknowledge("RID001", consent.current_disclaimer(), "TestBrowser/1.0")
     db.session.add(Conversation(research_id="RID001", conversation_id="conv-1"))

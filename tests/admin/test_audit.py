@@ -189,6 +189,7 @@ def test_concurrent_writers_keep_one_chain(app):
 
 def test_a_fork_is_refused_by_the_database(app):
     from sqlalchemy.exc import IntegrityError
+
     from paco.models import AuditEvent, utcnow
 
     first = audit.record_and_commit("a", "test.event")

@@ -10,13 +10,20 @@ import pytest
 
 from paco.extensions import db
 from paco.models import (
-    AdherenceRecord, AuditEvent, Cohort, Conversation, Disclaimer, DisclaimerAcknowledgment, Message,
-    ResearchID, StaffUser,
+    AdherenceRecord,
+    AuditEvent,
+    Cohort,
+    Conversation,
+    Disclaimer,
+    DisclaimerAcknowledgment,
+    Message,
+    ResearchID,
+    StaffUser,
 )
 
 from .conftest import row_id
 
-A, D, I = "admin", "data_manager", "investigator"
+A, D, I = "admin", "data_manager", "investigator"  # noqa: E741
 EVERYONE, MANAGERS, ADMIN, NOBODY = {A, D, I}, {A, D}, {A}, set()
 
 

@@ -70,7 +70,7 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(make_staff, site):
     assert REFUSED in unknown.get_data(as_text=True) and REFUSED in wrong.get_data(as_text=True)
     failures = audit_events("signin.failure")
     assert [e.actor for e in failures] == ["nobody@study.example.org", "admin@study.example.org"]
-    assert ['"reason":"unknown_email"' in failures[0].detail, '"reason":"wrong_password"' in failures[1].detail] == [True, True]
+    assert ['"reason":"unknown_email"' in failures[0].detail, '"reason":"wrong_password"' in failures[1].detail] == [True, True]  # noqa: E501
 
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(make_staff, site):

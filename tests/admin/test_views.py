@@ -93,7 +93,10 @@ def test_adherence_records_are_checked(study, signed_in):
     assert "Research ID NOPE does not exist." in page
     page = site.post("/admin/adherence/new/", {**form, "value": "-1", "date": "2026-02-02"},
                      token_page="/admin/adherence/new/").get_data(as_text=True)
-    assert "The value must be zero or more." in page
+    assert "The value must be a number, zero or more." in page
+    page = site.post("/admin/adherence/new/", {**form, "value": "nan", "date": "2026-02-03"},
+                     token_page="/admin/adherence/new/").get_data(as_text=True)
+    assert "The value must be a number, zero or more." in page
 
 
 def test_staff_accounts(study, signed_in):

@@ -10,8 +10,15 @@ import yaml
 from click.testing import CliRunner
 
 from paco.assistant.knowledge_base import (
-    ALLOWED_TAGS, KNOWLEDGE_DIR, NO_MATCH_REPLY, Entry, KnowledgeBase, KnowledgeBaseError, Match,
-    default_knowledge_base, tokenize,
+    ALLOWED_TAGS,
+    KNOWLEDGE_DIR,
+    NO_MATCH_REPLY,
+    Entry,
+    KnowledgeBase,
+    KnowledgeBaseError,
+    Match,
+    default_knowledge_base,
+    tokenize,
 )
 from scripts.assistant import assistant_cli
 from tests.assistant import fk_grade

@@ -105,7 +105,7 @@ def test_a_session_that_expires_while_chatting_keeps_the_message(visit):
 def test_a_new_disclaimer_version_asks_again(visit):
     visit.sign_in("RID005")
     with visit.app.app_context():
-        consent.publish(consent.create_draft("Version two of the study information.\n\nPlease read it.", "test", None), "test", None)
+        consent.publish(consent.create_draft("Version two of the study information.\n\nPlease read it.", "test", None), "test", None)  # noqa: E501
         db.session.remove()
     page = visit.page
     page.reload()

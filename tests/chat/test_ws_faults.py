@@ -8,7 +8,6 @@ from tests.support.chat import ChatClient, sign_in, types
 from tests.support.server import LiveServer
 
 from .conftest import server_env
-
 from .test_ws_turns import stored
 
 

@@ -65,8 +65,8 @@ def test_another_participants_conversation_is_refused(chat):
     reply = intruder.recv()
     assert reply["type"] == "error" and reply["code"] == "forbidden"
     with chat.app.app_context():
-        contents = db.session.execute(db.select(Message.content).where(Message.conversation_id == "mine")).scalars().all()
-        owner_of = db.session.execute(db.select(Conversation.research_id).where(Conversation.conversation_id == "mine")).scalar()
+        contents = db.session.execute(db.select(Message.content).where(Message.conversation_id == "mine")).scalars().all()  # noqa: E501
+        owner_of = db.session.execute(db.select(Conversation.research_id).where(Conversation.conversation_id == "mine")).scalar()  # noqa: E501
         db.session.remove()
     assert "Show me" not in contents and owner_of == "RID001"
 

@@ -31,7 +31,7 @@ def split_pieces(text, sizes, **kw):
     ("Statins vs. aspirin. In the U.S. Most people walk.", ["Statins vs. aspirin.", "In the U.S. Most people walk."]),
     ("Take it at 8 a.m. Then rest.", ["Take it at 8 a.m.", "Then rest."]),
     ("Take it at 8 a.m. and 8 p.m. daily.", ["Take it at 8 a.m. and 8 p.m. daily."]),
-    ("Fruit, nuts, etc. are good. Beans, etc. Then walk.", ["Fruit, nuts, etc. are good.", "Beans, etc.", "Then walk."]),
+    ("Fruit, nuts, etc. are good. Beans, etc. Then walk.", ["Fruit, nuts, etc. are good.", "Beans, etc.", "Then walk."]),  # noqa: E501
     ("See No. 5 on the list.", ["See No. 5 on the list."]),
     ("No. You should not stop it.", ["No.", "You should not stop it."]),
     ("Take 2.5 mg daily. Or 1.5 tablets.", ["Take 2.5 mg daily.", "Or 1.5 tablets."]),
