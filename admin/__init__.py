@@ -5,7 +5,9 @@ blueprints when views are added, so a module-level Admin could serve only one ap
 """
 from __future__ import annotations
 
-from flask import Flask, request
+import secrets
+
+from flask import Flask, g, request
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_wtf.csrf import CSRFProtect
@@ -40,7 +42,8 @@ def init_admin(app: Flask) -> Admin:
     init_auth(app)
     admin = Admin(app, name=SITE_NAME,
                   theme=Bootstrap4Theme(base_template="paco_admin/base.html", fluid=True),
-                  index_view=StudyIndexView(name="Summary", endpoint="admin", url="/admin"))
+                  index_view=StudyIndexView(name="Summary", endpoint="admin", url="/admin"),
+                  csp_nonce_generator=_csp_nonce)
     participants, consent, chats = "Participants", "Consent", "Chat"
     admin.add_views(
         ResearchIDView(ResearchID, db, name="Research IDs", category=participants,
@@ -61,6 +64,28 @@ def init_admin(app: Flask) -> Admin:
     return admin
 
 
+def _csp_nonce() -> str:
+    """One nonce per response: Flask-Admin's own inline scripts carry it, nothing else runs inline."""
+    if "admin_csp_nonce" not in g:
+        g.admin_csp_nonce = secrets.token_urlsafe(16)
+    return g.admin_csp_nonce
+
+
+def admin_content_security_policy(nonce: str) -> str:
+    # No third-party origin: the site's scripts, styles and fonts (plotly.js included) are its own.
+    # Inline style attributes stay allowed (Bootstrap widgets set them); inline script does not.
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src 'self' 'nonce-{nonce}'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
 def _configure(app: Flask) -> None:
     # The staff session lives in Flask's signed cookie: never readable by scripts, not sent on
     # cross-site POSTs, and only over HTTPS when the deployment says so.
@@ -73,7 +98,7 @@ def _configure(app: Flask) -> None:
         if request.path.startswith("/admin") and not (request.endpoint or "").endswith(".static"):
             response.headers.setdefault("X-Frame-Options", "DENY")
             response.headers.setdefault("Cache-Control", "no-store")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
+            response.headers.setdefault("Content-Security-Policy", admin_content_security_policy(_csp_nonce()))
         return response
 
 

@@ -8,6 +8,7 @@ from . import config as config_module
 from .extensions import db
 from .request_log import configure_logging, init_request_log
 from .rest import register_error_handlers
+from .security import init_security
 from .web_extensions import jwt, limiter, migrate, sock
 
 
@@ -53,5 +54,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(audio_bp)
     app.register_blueprint(web_bp)
     register_error_handlers(app)
+    init_security(app)
     init_request_log(app)
     return app

@@ -131,7 +131,10 @@ def from_environment() -> dict:
         # One gevent worker runs many turns at once, each holding a connection only for its
         # statements; SQLAlchemy's default pool (5 + 10 overflow, overflow closed on return)
         # opened and closed a PostgreSQL connection for most statements at 100 conversations.
-        "SQLALCHEMY_ENGINE_OPTIONS": {} if db_url.startswith("sqlite") else {
+        # hide_parameters: a failed statement's error (which gets logged) must never carry a
+        # participant's message text or any other value.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True} if db_url.startswith("sqlite") else {
+            "hide_parameters": True,
             "pool_pre_ping": True,
             "pool_size": env_int("PACO_DB_POOL_SIZE", 20, minimum=1),
             "max_overflow": env_int("PACO_DB_MAX_OVERFLOW", 20, minimum=0),
@@ -197,6 +200,9 @@ def check_production(settings: dict) -> None:
         problems.append("SECRET_KEY is not set (a random secret of 32+ characters is required)")
     elif len(settings["SECRET_KEY"]) < 32:
         problems.append("SECRET_KEY is shorter than 32 characters")
+    # JWT_SECRET_KEY defaults to SECRET_KEY; one set on its own signs every participant token.
+    if len(settings.get("JWT_SECRET_KEY") or "") < 32:
+        problems.append("JWT_SECRET_KEY is shorter than 32 characters")
     if str(settings.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         problems.append("DATABASE_URL points to SQLite (use postgresql+psycopg://...)")
     origins = settings.get("PACO_ALLOWED_ORIGINS") or []

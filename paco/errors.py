@@ -56,6 +56,10 @@ class TooLarge(PacoError):
     kind = "too_large"
 
 
+class UnsupportedMediaType(PacoError):
+    kind = "unsupported_media_type"
+
+
 class RateLimited(PacoError):
     kind = "rate_limited"
 

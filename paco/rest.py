@@ -19,7 +19,7 @@ log = logging.getLogger("paco.errors")
 # A domain error's kind decides its status: one table for the whole API.
 STATUS_BY_KIND = {
     "invalid": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "conflict": 409,
-    "too_large": 413, "rate_limited": 429, "unavailable": 503,
+    "too_large": 413, "unsupported_media_type": 415, "rate_limited": 429, "unavailable": 503,
 }
 # Codes for the HTTP errors Flask/Werkzeug raise on their own.
 _HTTP_CODES = {

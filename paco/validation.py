@@ -12,16 +12,58 @@ from .models.participants import RESEARCH_ID_MAX_LENGTH
 _RESEARCH_ID_RE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]*$")
 _CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Valid JSON escapes that no database column can hold: NUL (PostgreSQL text) and lone surrogates
+# (not encodable as UTF-8).
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+MAX_JSON_DEPTH = 32
+
+
+def text_problem(value: str) -> str | None:
+    """Why a piece of text cannot be stored as it is, or None; every text field is checked."""
+    if _UNSTORABLE_RE.search(value):
+        return "The text contains a character that cannot be stored (a NUL or a broken emoji/surrogate)."
+    return None
+
+
+def check_text(value: str, name: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise InvalidInput("invalid_text", f"The field '{name}': {problem}")
+    return value
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest (iterative: a deep value must not exhaust the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def parse_json(raw: str | bytes, what: str = "The request body"):
+    """JSON text into plain values; refuses what is not JSON or nests past ``MAX_JSON_DEPTH``."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise InvalidInput("bad_request", f"{what} nests more than {MAX_JSON_DEPTH} levels deep.") from None
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("malformed_json", f"{what} is not valid JSON.") from None
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise InvalidInput("bad_request", f"{what} nests more than {MAX_JSON_DEPTH} levels deep.")
+    return value
 
 
 def parse_json_object(raw: bytes) -> dict:
     """A request body that must be one JSON object, or an error that says what is wrong with it."""
     if not raw.strip():
         raise InvalidInput("malformed_json", "The request body must be a JSON object.")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("malformed_json", "The request body is not valid JSON.") from None
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise InvalidInput("malformed_json", "The request body must be a JSON object.")
     return body
@@ -36,8 +78,10 @@ def field(body: dict, name: str, kind: type, *, required: bool = True, default: 
     value = body[name]
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise InvalidInput("invalid_field", f"The field '{name}' must be a whole number.")
-    if kind is str and not isinstance(value, str):
-        raise InvalidInput("invalid_field", f"The field '{name}' must be a string.")
+    if kind is str:
+        if not isinstance(value, str):
+            raise InvalidInput("invalid_field", f"The field '{name}' must be a string.")
+        check_text(value, name)
     return value
 
 

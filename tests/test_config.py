@@ -34,10 +34,12 @@ def test_production_starts_with_safe_settings(monkeypatch):
     ({"PACO_ALLOWED_ORIGINS": "*"}, "PACO_ALLOWED_ORIGINS contains a wildcard"),
     ({"PACO_ALLOWED_ORIGINS": "https://a.org,https://*.b.org"}, "PACO_ALLOWED_ORIGINS contains a wildcard"),
     ({"PACO_ALLOWED_ORIGINS": None}, "PACO_ALLOWED_ORIGINS is empty"),
+    ({"JWT_SECRET_KEY": "abc"}, "JWT_SECRET_KEY is shorter than 32 characters"),
 ])
 def test_production_refuses_unsafe_settings(monkeypatch, change, named):
     values = {**GOOD_PRODUCTION, **change}
     monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
     for name, value in values.items():
         if value is None:
             monkeypatch.delenv(name, raising=False)

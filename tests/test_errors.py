@@ -15,8 +15,9 @@ KINDS = {cls.kind: cls for cls in errors.PacoError.__subclasses__()}
 def test_every_kind_of_domain_error_has_a_rest_status():
     assert set(KINDS) == set(STATUS_BY_KIND)
     assert [status_of(KINDS[k]("x", "y")) for k in ("invalid", "unauthorized", "forbidden", "not_found",
-                                                   "conflict", "too_large", "rate_limited", "unavailable")] \
-        == [400, 401, 403, 404, 409, 413, 429, 503]
+                                                   "conflict", "too_large", "unsupported_media_type",
+                                                   "rate_limited", "unavailable")] \
+        == [400, 401, 403, 404, 409, 413, 415, 429, 503]
 
 
 def test_the_socket_turns_any_unauthorized_into_invalid_token_and_keeps_retry_after():

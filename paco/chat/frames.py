@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from ..errors import InvalidInput, PacoError, TooLarge
-from ..validation import is_valid_conversation_id, normalise_research_id
+from ..validation import check_text, is_valid_conversation_id, normalise_research_id, parse_json
 
 MAX_FRAME_BYTES = 16 * 1024
 # The socket speaks fewer codes than REST: a page needs only "sign in again" (invalid_token,
@@ -40,9 +40,9 @@ def parse(raw, max_chars: int) -> ChatFrame | str:
     if len(raw) > MAX_FRAME_BYTES:
         raise TooLarge("too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
     try:
-        frame = json.loads(raw)
-    except ValueError:
-        raise InvalidInput("bad_request", "The frame is not valid JSON.") from None
+        frame = parse_json(raw, "The frame")
+    except InvalidInput as err:
+        raise InvalidInput("bad_request", err.message) from None
     if not isinstance(frame, dict):
         raise InvalidInput("bad_request", "The frame must be a JSON object.")
     kind = frame.get("type", "message")
@@ -50,9 +50,11 @@ def parse(raw, max_chars: int) -> ChatFrame | str:
         return "ping"
     if kind != "message":
         raise InvalidInput("bad_request", f"Unknown frame type {kind!r}.")
-    for name in ("token", "research_id", "model", "client_id"):
+    for name in ("token", "research_id", "model", "client_id", "message"):
         if frame.get(name) is not None and not isinstance(frame[name], str):
             raise InvalidInput("bad_request", f"The field '{name}' must be a string.")
+        if isinstance(frame.get(name), str):
+            check_text(frame[name], name)
     message = frame.get("message")
     if not isinstance(message, str):
         raise InvalidInput("bad_request", "The field 'message' must be a string." if message is not None

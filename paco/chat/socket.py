@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from urllib.parse import urlparse
 
 import gevent
 from flask import current_app, g, request
@@ -22,6 +21,7 @@ from ..auth.tokens import access_claims, research_id_from_token
 from ..errors import Forbidden, PacoError, RateLimited, Unauthorized
 from ..extensions import db
 from ..rest import error_response
+from ..security import origin_allowed
 from ..services.participants import authorize_participant
 from ..web_extensions import limiter, sock
 from . import bp
@@ -38,9 +38,7 @@ def check_handshake():
     """Refuse a cross-site handshake before the upgrade; note who the session cookie names."""
     if request.path != WS_PATH:
         return None
-    origin = request.headers.get("Origin")
-    allowed = current_app.config["PACO_ALLOWED_ORIGINS"]
-    if origin and origin not in allowed and urlparse(origin).netloc != request.host:
+    if not origin_allowed(request.headers.get("Origin")):
         return error_response(403, "origin_not_allowed", "This site may not open PaCo's chat.")
     # No permessage-deflate: simple-websocket accepts it whenever offered, and it costs
     # ~100-140 kB per socket plus a zlib pass per frame, for frames that are either a few

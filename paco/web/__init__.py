@@ -34,8 +34,6 @@ def content_security_policy(host: str) -> str:
 @bp.after_request
 def _page_headers(response):
     response.headers.setdefault("Content-Security-Policy", content_security_policy(request.host))
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "microphone=(self), camera=(), geolocation=()")
     if request.endpoint == "web.index":
         # The page itself is tiny; never show a stale copy after signing out or an update.

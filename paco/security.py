@@ -1,0 +1,49 @@
+"""Rules every request and response of the site keeps, whatever blueprint serves it.
+
+- Every response: ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin``; in
+  production ``Strict-Transport-Security`` too.
+- Every state-changing call of the participant API (POST/PUT/PATCH/DELETE under ``/api/``) must send
+  its body as ``application/json`` and, when a browser names an ``Origin``, come from the site itself or an
+  allowed origin: a cross-site ``text/plain`` form can otherwise post to sign-in (login CSRF).
+"""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import Flask, current_app, request
+
+from .errors import Forbidden, UnsupportedMediaType
+
+HSTS = "max-age=31536000; includeSubDomains"
+_STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """No Origin (a script, curl) is allowed; a browser's must be this host or a configured one."""
+    if not origin:
+        return True
+    return origin in current_app.config["PACO_ALLOWED_ORIGINS"] or urlparse(origin).netloc == request.host
+
+
+def _check_api_write():
+    if request.method not in _STATE_CHANGING or not request.path.startswith("/api/"):
+        return
+    if not origin_allowed(request.headers.get("Origin")):
+        raise Forbidden("origin_not_allowed", "This site may not call PaCo's API.")
+    # A call with no body at all (sign out) sends no type; anything with a body or a type is JSON.
+    has_body = bool(request.content_length) or bool(request.mimetype)
+    if has_body and request.mimetype != "application/json":
+        raise UnsupportedMediaType("unsupported_media_type",
+                                   "Send the request body as JSON (Content-Type: application/json).")
+
+
+def init_security(app: Flask) -> None:
+    app.before_request(_check_api_write)
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("PACO_ENV") == "production":
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
