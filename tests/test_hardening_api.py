@@ -28,8 +28,9 @@ def test_text_no_database_can_hold_is_refused_by_name(client, demo, research_id,
     with caplog.at_level(logging.DEBUG):
         response = client.post(f"{API}/acknowledge-disclaimer", data=body, content_type="application/json")
     assert response.status_code == 400
-    assert response.get_json()["error"]["code"] == "invalid_text"
-    assert "research_id" in response.get_json()["error"]["message"]
+    # Research IDs have a stricter rule of their own; free text (chat frames) gets "invalid_text".
+    assert response.get_json()["error"]["code"] == "invalid_research_id"
+    assert "\x00" not in caplog.text and "RID\ud800" not in caplog.text
     assert db.session.execute(db.select(db.func.count(DisclaimerAcknowledgment.id))).scalar() == 0
 
 
@@ -70,3 +71,41 @@ def test_the_admin_site_has_a_content_security_policy_with_a_nonce(client):
 def test_production_adds_hsts(app, client):
     app.config["PACO_ENV"] = "production"  # read per response; the refusals at start are tested in test_config
     assert client.get("/health").headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def _signed_in(client, research_id="RID001") -> str:
+    client.post(f"{API}/acknowledge-disclaimer", json={"research_id": research_id, "version": 1})
+    return client.post(f"{API}/login", json={"research_id": research_id}).get_json()["access_token"]
+
+
+def test_signing_out_revokes_the_bearer_token_at_once(client, demo):
+    token = _signed_in(client)
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"{API}/session", headers=bearer).status_code == 200
+    assert client.post(f"{API}/logout", headers=bearer).status_code == 200
+    refused = client.get(f"{API}/session", headers=bearer)
+    assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "token_revoked"
+    # A new sign-in gets a new token that works.
+    assert client.get(f"{API}/session", headers={"Authorization": f"Bearer {_signed_in(client)}"}).status_code == 200
+
+
+def test_the_session_cookie_lives_as_long_as_its_token(client, demo):
+    client.post(f"{API}/acknowledge-disclaimer", json={"research_id": "RID001", "version": 1})
+    cookies = client.post(f"{API}/login", json={"research_id": "RID001"}).headers.getlist("Set-Cookie")
+    access = next(c for c in cookies if c.startswith("access_token_cookie="))
+    assert "Max-Age=86400" in access
+
+
+def test_simultaneous_acknowledgments_store_one_row(app, demo):
+    from sqlalchemy.exc import IntegrityError
+
+    from paco.services import consent
+    disclaimer = consent.current_disclaimer()
+    consent.acknowledge("RID004", disclaimer, "first")
+    duplicate = DisclaimerAcknowledgment(research_id="RID004", disclaimer_id=disclaimer.id, version=1,
+                                         content_hash=disclaimer.content_hash, user_agent="second")
+    db.session.add(duplicate)
+    with pytest.raises(IntegrityError):  # the database itself refuses the second row
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.execute(db.select(db.func.count(DisclaimerAcknowledgment.id))).scalar() == 1

@@ -2,7 +2,15 @@
 from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
-from flask_jwt_extended import create_access_token, set_access_cookies, unset_jwt_cookies
+from flask_jwt_extended import (
+    create_access_token,
+    get_jwt,
+    set_access_cookies,
+    unset_jwt_cookies,
+    verify_jwt_in_request,
+)
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import PyJWTError
 
 from ..errors import Conflict, NotFound
 from ..models.types import iso_utc
@@ -12,7 +20,7 @@ from ..services.participants import NOT_ACCEPTED_MESSAGE, active_participant, ma
 from ..validation import field, research_id_field
 from ..web_extensions import limiter
 from . import bp
-from .tokens import participant_required
+from .tokens import participant_required, revocations
 
 
 def _auth_limit():
@@ -69,7 +77,8 @@ def login():
     expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     response = jsonify(access_token=token, token_type="bearer",
                        expires_in=int(expires.total_seconds()))
-    set_access_cookies(response, token)
+    # The cookie lives exactly as long as the token in it (the library's default is a year).
+    set_access_cookies(response, token, max_age=int(expires.total_seconds()))
     return response
 
 
@@ -82,6 +91,14 @@ def session_info():
 
 @bp.post("/logout")
 def logout():
+    """Sign out: the token (cookie or bearer) is revoked at once, then the cookies are cleared."""
+    try:
+        verify_jwt_in_request(optional=True)
+        claims = get_jwt()
+    except (JWTExtendedException, PyJWTError):
+        claims = {}  # expired or broken: nothing left to revoke
+    if claims.get("jti"):
+        revocations().revoke(claims["jti"], claims["exp"])
     response = jsonify(signed_out=True)
     unset_jwt_cookies(response)
     return response

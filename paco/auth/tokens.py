@@ -4,14 +4,18 @@ from __future__ import annotations
 from functools import wraps
 
 import jwt as pyjwt
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask_jwt_extended import decode_token, get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 
 from ..errors import Unauthorized
+from ..redis_client import redis_from_config
 from ..rest import error_response
 from ..services.participants import authorize_participant
+from ..services.revocation import RevocationList
 from ..web_extensions import jwt
+
+SIGNED_OUT_MESSAGE = "You have signed out on this device. Please sign in again."
 
 
 def configure_jwt(app: Flask) -> None:
@@ -51,6 +55,25 @@ def _failed(_header, _payload):
     return error_response(401, "invalid_token", "The access token is not valid.")
 
 
+@jwt.token_in_blocklist_loader
+def _signed_out(_header, payload) -> bool:
+    return revocations().is_revoked(payload.get("jti"))
+
+
+@jwt.revoked_token_loader
+def _revoked(_header, _payload):
+    return error_response(401, "token_revoked", SIGNED_OUT_MESSAGE)
+
+
+def revocations() -> RevocationList:
+    """The app's deny-list of signed-out tokens (Redis when configured, else the database)."""
+    app = current_app._get_current_object()
+    if "paco_revocations" not in app.extensions:
+        app.extensions["paco_revocations"] = RevocationList(redis_from_config(app.config),
+                                                            app.config["PACO_REDIS_PREFIX"])
+    return app.extensions["paco_revocations"]
+
+
 def participant_required(view):
     """Require a valid access token of a participant who may still use PaCo (sets ``g.participant``)."""
 
@@ -65,7 +88,9 @@ def participant_required(view):
 
 def research_id_from_token(token: object) -> str:
     """Decode a token sent outside the Authorization header (WebSocket frames, seed protocol)."""
-    return access_claims(token)["sub"]
+    claims = access_claims(token)
+    check_not_revoked(claims.get("jti"))
+    return claims["sub"]
 
 
 def access_claims(token: object) -> dict:
@@ -81,3 +106,9 @@ def access_claims(token: object) -> dict:
     if claims.get("type") != "access" or not isinstance(claims.get("sub"), str):
         raise Unauthorized("invalid_token", "The access token is not valid.")
     return claims
+
+
+def check_not_revoked(jti: str | None) -> None:
+    """Chat frames re-check the token each time: signing out ends an open socket's session too."""
+    if revocations().is_revoked(jti):
+        raise Unauthorized("token_revoked", SIGNED_OUT_MESSAGE)

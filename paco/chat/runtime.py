@@ -6,6 +6,7 @@ import threading
 
 from flask import Flask
 
+from ..redis_client import redis_from_config
 from ..speech.cache import AudioCache
 from ..speech.providers import TTSProvider, build_tts_provider
 
@@ -21,12 +22,8 @@ def audio_cache(app: Flask) -> AudioCache:
     if state["cache"] is None:
         with _lock:
             if state["cache"] is None:
-                redis_client = None
-                if app.config.get("REDIS_URL"):
-                    import redis
-
-                    redis_client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=2)
-                state["cache"] = AudioCache(app.config["PACO_AUDIO_CACHE_DIR"], redis_client=redis_client,
+                state["cache"] = AudioCache(app.config["PACO_AUDIO_CACHE_DIR"],
+                                            redis_client=redis_from_config(app.config),
                                             redis_prefix=f"{app.config['PACO_REDIS_PREFIX']}:audio:")
     return state["cache"]
 

@@ -15,9 +15,10 @@ from flask import current_app, g, request
 from gevent.queue import Queue
 from limits import parse as parse_limit
 from simple_websocket import ConnectionClosed
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..assistant.answer import Arm
-from ..auth.tokens import access_claims, research_id_from_token
+from ..auth.tokens import access_claims, check_not_revoked, research_id_from_token
 from ..errors import Forbidden, PacoError, RateLimited, Unauthorized
 from ..extensions import db
 from ..rest import error_response
@@ -49,7 +50,7 @@ def check_handshake():
     if cookie:
         try:
             claims = access_claims(cookie)
-            g.ws_identity = (claims["sub"], claims["exp"])
+            g.ws_identity = (claims["sub"], claims["exp"], claims.get("jti"))
         except Unauthorized:
             pass  # frames may still carry a valid token
     return None
@@ -104,6 +105,12 @@ def _accept(raw, outbox: Outbox, received: float) -> TurnRequest | None:
         return TurnRequest(research_id, frame, arm, received)
     except PacoError as err:
         outbox.send(error_frame(err, client_id=frame.client_id))
+    except SQLAlchemyError:
+        # The database is unreachable or restarting: say so and keep the socket; the page may resend.
+        log.exception("could not check a chat frame's sender")
+        db.session.rollback()
+        outbox.send(error("unavailable", "PaCo cannot reach its records right now. Please send it again in a moment.",
+                          client_id=frame.client_id))
     finally:
         db.session.close()  # the reader holds no pooled connection between frames
     return None
@@ -116,11 +123,12 @@ def _authorize(frame) -> tuple[str, Arm]:
     else:
         # A socket opened with the session cookie outlives nothing: the cookie's token expires
         # on the open socket exactly as it would on a new request.
-        research_id, expires = g.get("ws_identity") or (None, None)
+        research_id, expires, jti = g.get("ws_identity") or (None, None, None)
         if research_id is None:
             raise Unauthorized("invalid_token", "Sign in first: no access token was sent.")
         if time.time() >= expires:
             raise Unauthorized("invalid_token", "Your session has expired. Please sign in again.")
+        check_not_revoked(jti)
     if frame.research_id and frame.research_id != research_id:
         raise Forbidden("forbidden", "The research ID does not match your sign-in.")
     participant = authorize_participant(research_id)

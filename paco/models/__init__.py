@@ -5,10 +5,11 @@ from .chat import Conversation, Message, TurnMetrics
 from .consent import Disclaimer, DisclaimerAcknowledgment
 from .participants import PARTICIPANT_STATUSES, Cohort, ResearchID
 from .staff import STAFF_ROLES, StaffUser
+from .tokens import RevokedToken
 from .types import utcnow
 
 __all__ = [
     "ADHERENCE_MEASURES", "AdherenceRecord", "AuditEvent", "Cohort", "Conversation", "Disclaimer",
-    "DisclaimerAcknowledgment", "Message", "PARTICIPANT_STATUSES", "ResearchID", "STAFF_ROLES",
+    "DisclaimerAcknowledgment", "Message", "PARTICIPANT_STATUSES", "ResearchID", "RevokedToken", "STAFF_ROLES",
     "StaffUser", "TurnMetrics", "utcnow",
 ]

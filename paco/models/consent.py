@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -30,6 +30,8 @@ class DisclaimerAcknowledgment(db.Model):
     """An acknowledgment of one disclaimer version. Rows are only ever inserted."""
 
     __tablename__ = "disclaimer_acknowledgments"
+    # One acknowledgment per version and participant, even when a page sends it twice at once.
+    __table_args__ = (UniqueConstraint("research_id", "disclaimer_id", name="uq_disclaimer_acknowledgments_once"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     research_id: Mapped[str] = mapped_column(ForeignKey("research_ids.research_id"), nullable=False, index=True)

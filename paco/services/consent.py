@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 
+from sqlalchemy.exc import IntegrityError
+
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import Disclaimer, DisclaimerAcknowledgment, utcnow
@@ -44,8 +46,11 @@ def acknowledge(research_id: str, disclaimer: Disclaimer, user_agent: str) -> Di
         content_hash=disclaimer.content_hash, user_agent=(user_agent or "")[:USER_AGENT_MAX],
         acknowledged_at=utcnow(),
     )
-    db.session.add(ack)
-    db.session.commit()
+    try:
+        with committing() as session:
+            session.add(ack)
+    except IntegrityError:  # the same acknowledgment, sent twice at once: the database kept one
+        return None
     return ack
 
 

@@ -129,3 +129,33 @@ def test_client_that_drops_mid_reply_still_gets_a_stored_answer(chat):
                                           {"research_id": "RID001", "conversation_id": "conv-1", "limit": 10},
                                           headers={"Authorization": f"Bearer {again.token}"})
     assert [m["content"] for m in body["messages"]] == ["What is P.A.D.?", DEFAULT_REPLY]
+
+
+def test_the_database_connections_dropped_under_a_running_server_the_next_turn_works(chat, database_url):
+    import pytest
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    from paco.extensions import db
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    client = chat.connect()
+    client.ask("What is P.A.D.?", conversation_id="survives")
+    assert types(client.turn())[-1] == "audio_end"
+    admin = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+                             if database_url.startswith("postgresql://") else database_url)
+    with admin.connect() as conn:
+        killed = conn.execute(sa.text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                      "WHERE datname = :db AND pid <> pg_backend_pid()"),
+                              {"db": make_url(database_url).database}).scalar()
+    admin.dispose()
+    assert killed >= 1
+    with chat.app.app_context():  # the test's own pooled connections were among those ended
+        db.engine.dispose()
+    client.ask("And how do I walk more?", conversation_id="survives")
+    frames = client.turn()
+    assert [f["type"] for f in frames if f["type"] in ("user_message_saved", "complete")] == \
+        ["user_message_saved", "complete"], frames
+    rows, _ = stored(chat.app, "survives", wait_for_assistant=2)
+    assert [r.role for r in rows] == ["user", "assistant", "user", "assistant"]

@@ -119,3 +119,20 @@ def test_a_cookie_session_that_expires_on_an_open_socket_is_refused(chat):
     client.ask("And now?", conversation_id="short-lived")
     reply = client.recv()
     assert reply["type"] == "error" and reply["code"] == "invalid_token" and "expired" in reply["message"]
+
+
+def test_signing_out_ends_the_session_on_an_open_socket(chat):
+    client = chat.connect("RID006")
+    client.ask("What is P.A.D.?", conversation_id="before-sign-out")
+    assert client.turn()[-1]["type"] == "audio_end"
+    status, _body, _ = chat.server.request("POST", "/api/v1/auth/logout",
+                                           headers={"Authorization": f"Bearer {client.token}"})
+    assert status == 200
+    client.ask("Still there?", conversation_id="before-sign-out")
+    reply = client.recv()
+    assert reply["type"] == "error" and reply["code"] == "invalid_token", reply
+    assert "signed out" in reply["message"]
+    with chat.app.app_context():
+        contents = db.session.execute(db.select(Message.content)).scalars().all()
+        db.session.remove()
+    assert "Still there?" not in contents

@@ -1,0 +1,50 @@
+"""The deny-list of signed-out tokens, on each store it can live in: the database, or Redis."""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+
+from paco.services.revocation import RevocationList
+
+
+def _check(revocations: RevocationList):
+    jti, other = str(uuid.uuid4()), str(uuid.uuid4())
+    assert not revocations.is_revoked(jti)
+    revocations.revoke(jti, time.time() + 60)
+    revocations.revoke(jti, time.time() + 60)  # signing out twice is harmless
+    assert revocations.is_revoked(jti) and not revocations.is_revoked(other)
+    assert not revocations.is_revoked(None)
+
+
+def test_in_the_database(app):
+    _check(RevocationList())
+
+
+def test_in_the_database_expired_entries_are_purged(app):
+    from paco.extensions import db
+    from paco.models import RevokedToken
+
+    revocations = RevocationList()
+    revocations.revoke("old", time.time() - 5)
+    revocations.revoke("new", time.time() + 60)
+    assert set(db.session.execute(db.select(RevokedToken.jti)).scalars()) == {"new"}
+
+
+def test_in_redis_each_entry_expires_with_its_token():
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set")
+    import redis
+
+    client = redis.Redis.from_url(url)
+    prefix = f"paco-test-{uuid.uuid4().hex[:8]}"
+    revocations = RevocationList(client, prefix)
+    _check(revocations)
+    jti = str(uuid.uuid4())
+    revocations.revoke(jti, time.time() + 30)
+    assert 0 < client.ttl(f"{prefix}:revoked:{jti}") <= 31
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
