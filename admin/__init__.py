@@ -27,6 +27,7 @@ from paco.models import (
 
 from .auth import init_auth
 from .base import StudyIndexView
+from .params import check_admin_params
 from .views.consent import AcknowledgmentView, DisclaimerView
 from .views.conversations import ConversationView, MessageView
 from .views.data import AdherenceView, AuditEventView
@@ -39,6 +40,7 @@ SITE_NAME = "PaCo study admin"
 def init_admin(app: Flask) -> Admin:
     _configure(app)
     _protect_forms(app)
+    app.before_request(check_admin_params)
     init_auth(app)
     admin = Admin(app, name=SITE_NAME,
                   theme=Bootstrap4Theme(base_template="paco_admin/base.html", fluid=True),
