@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
 
+from paco import spreadsheet
 from paco.errors import PacoError
 from paco.extensions import db
 from paco.models.audit import AppendOnlyError
@@ -176,6 +177,9 @@ class StaffModelView(StaffGate, ModelView):
             return True
 
         return self._guarded("delete", change)
+
+    def get_export_value(self, model, name):
+        return spreadsheet.neutralise(super().get_export_value(model, name))
 
     def _export_data(self):
         args = self._get_list_extra_args()

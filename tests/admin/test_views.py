@@ -8,7 +8,7 @@ import re
 from paco.extensions import db
 from paco.models import AdherenceRecord, Cohort, StaffUser
 
-from .conftest import audit_events, row_id
+from .conftest import Site, audit_events, row_id
 
 
 def test_index_summarises_the_study(study, signed_in):
@@ -149,3 +149,23 @@ def test_the_audit_log_can_be_searched_and_verified(study, signed_in):
     assert site.get(f"/admin/audit/edit/?id={pk}").status_code == 403
     details = site.get(f"/admin/audit/details/?id={pk}").get_data(as_text=True)
     assert "Prev Hash" in details and audit_events()[0].hash in details
+
+
+def test_exports_write_formula_like_cells_as_text(study, signed_in, client):
+    """A participant's message, and a failed sign-in's email in the audit log, cannot run as formulas."""
+    from paco.models import Message, utcnow
+    from paco.spreadsheet import original
+
+    db.session.add(Message(conversation_id=db.session.execute(db.select(Message.conversation_id)).scalars().first(),
+                           role="user", content='=HYPERLINK("http://evil.example","click")', created_at=utcnow()))
+    db.session.commit()
+    Site(client).sign_in("@SUM(1+1)*cmd|' /C calc'!A0", "wrong password")
+    site = signed_in("admin")
+    messages = list(csv.DictReader(io.StringIO(site.get("/admin/messages/export/csv/").get_data(as_text=True))))
+    cell = next(r["Content"] for r in messages if "HYPERLINK" in r["Content"])
+    assert cell == '\'=HYPERLINK("http://evil.example","click")'
+    assert original(cell) == '=HYPERLINK("http://evil.example","click")'
+    events = list(csv.DictReader(io.StringIO(site.get("/admin/audit/export/csv/").get_data(as_text=True))))
+    actors = [r["Actor"] for r in events]
+    assert "'@sum(1+1)*cmd|' /c calc'!a0" in actors or "'@SUM(1+1)*cmd|' /C calc'!A0" in actors
+    assert not any(a.startswith(("=", "+", "-", "@")) for row in events + messages for a in row.values())
