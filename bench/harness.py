@@ -105,6 +105,8 @@ class BenchWorld:
             "DATABASE_URL": self.database_url, "SECRET_KEY": SECRET, "PACO_INSTANCE_DIR": str(self.workdir),
             "PACO_LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-bench", "PACO_TTS_PROVIDER": "elevenlabs",
             "ELEVENLABS_API_KEY": "el-bench", "PACO_RATE_LIMIT_ENABLED": "false",
+            # Every load client connects from 127.0.0.1.
+            "PACO_MAX_SOCKETS_PER_IP": "0",
             "PACO_AUDIO_CACHE_DIR": str(self.workdir / "audio"), "PACO_LOG_LEVEL": "WARNING",
             "PACO_LLM_FIRST_TOKEN_TIMEOUT": "30", "PACO_LLM_IDLE_TIMEOUT": "30", "PACO_TTS_TIMEOUT": "30",
         }

@@ -173,6 +173,10 @@ def from_environment() -> dict:
         "PACO_PROMPT_VERSION": env_str("PACO_PROMPT_VERSION"),
         "PACO_CURATED_DELAY_MS": env_int("PACO_CURATED_DELAY_MS", 25, minimum=0),
         "PACO_MAX_MESSAGE_CHARS": env_int("PACO_MAX_MESSAGE_CHARS", 2000, minimum=1),
+        # Open chat sockets per client address and per research ID in one worker (0: no cap). A
+        # clinic's tablets behind one NAT address share the first; one person's tabs, the second.
+        "PACO_MAX_SOCKETS_PER_IP": env_int("PACO_MAX_SOCKETS_PER_IP", 50, minimum=0),
+        "PACO_MAX_SOCKETS_PER_PARTICIPANT": env_int("PACO_MAX_SOCKETS_PER_PARTICIPANT", 5, minimum=0),
         "OPENAI_API_KEY": openai_key,
         "OPENAI_BASE_URL": env_str("OPENAI_BASE_URL"),
         "GROQ_API_KEY": groq_key,

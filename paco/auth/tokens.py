@@ -86,15 +86,9 @@ def participant_required(view):
     return wrapper
 
 
-def research_id_from_token(token: object) -> str:
-    """Decode a token sent outside the Authorization header (WebSocket frames, seed protocol)."""
-    claims = access_claims(token)
-    check_not_revoked(claims.get("jti"))
-    return claims["sub"]
-
-
 def access_claims(token: object) -> dict:
-    """The verified claims of an access token, or ``Unauthorized`` saying why not."""
+    """The verified claims of a token sent outside the Authorization header (chat frames, the
+    socket's cookie), or ``Unauthorized`` saying why not. Revocation is checked separately."""
     if not isinstance(token, str) or not token or len(token) > 4096:
         raise Unauthorized("invalid_token", "The access token is missing or not valid.")
     try:

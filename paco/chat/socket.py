@@ -18,7 +18,7 @@ from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..assistant.answer import Arm
-from ..auth.tokens import access_claims, check_not_revoked, research_id_from_token
+from ..auth.tokens import access_claims, check_not_revoked
 from ..errors import Forbidden, PacoError, RateLimited, Unauthorized
 from ..extensions import db
 from ..rest import error_response
@@ -28,6 +28,7 @@ from ..web_extensions import limiter, sock
 from . import bp
 from .frames import error, error_frame, parse
 from .outbox import Outbox
+from .sessions import CLOSE_POLICY, MALFORMED_LIMIT, ChatSession, OpenSockets
 from .turn import TurnRequest, run_turn
 
 log = logging.getLogger("paco.chat.socket")
@@ -56,18 +57,35 @@ def check_handshake():
     return None
 
 
+def open_sockets(app) -> OpenSockets:
+    if "paco_sockets" not in app.extensions:
+        app.extensions["paco_sockets"] = OpenSockets(app.config["PACO_MAX_SOCKETS_PER_IP"],
+                                                     app.config["PACO_MAX_SOCKETS_PER_PARTICIPANT"])
+    return app.extensions["paco_sockets"]
+
+
 @sock.route(WS_PATH)
 def chat_socket(ws):
     app = current_app._get_current_object()
     outbox = Outbox(ws)
+    session = open_sockets(app).open(ws, outbox, request.remote_addr or "")
+    if session is None:
+        return
+    identity = g.get("ws_identity")
+    if identity and not session.signed_in(identity[0], identity[1]):
+        session.release()
+        return
     turns: Queue = Queue()
     worker = gevent.spawn(_run_turns, app, outbox, turns)
     try:
-        while True:
+        while not session.closed:
             raw = ws.receive()
-            accepted = _accept(raw, outbox, time.monotonic())
+            accepted, malformed = _accept(raw, outbox, session, time.monotonic())
             if accepted is not None:
                 turns.put(accepted)
+            if session.frame_was_malformed(malformed):
+                session.end(CLOSE_POLICY, "too many malformed frames",
+                            f"{MALFORMED_LIMIT} malformed frames in a row: closing this connection.")
     except ConnectionClosed:
         pass
     except Exception:  # an escaping exception would write HTTP 500 onto the upgraded socket
@@ -75,6 +93,7 @@ def chat_socket(ws):
         outbox.send(error("internal", "Something went wrong. Please reconnect."))
         ws.close(1011, "internal error")
     finally:
+        session.release()
         db.session.remove()
         turns.put(None)
         worker.join()
@@ -90,19 +109,22 @@ def _run_turns(app, outbox: Outbox, turns: Queue) -> None:
                               client_id=turn.frame.client_id))
 
 
-def _accept(raw, outbox: Outbox, received: float) -> TurnRequest | None:
-    """Check one frame; returns the turn to run, or answers the frame itself and returns None."""
+def _accept(raw, outbox: Outbox, session: ChatSession, received: float) -> tuple[TurnRequest | None, bool]:
+    """Check one frame: (the turn to run, or None when the frame was answered here; whether the
+    frame itself was malformed)."""
     try:
         frame = parse(raw, current_app.config["PACO_MAX_MESSAGE_CHARS"])
     except PacoError as err:
         outbox.send(error_frame(err))
-        return None
+        return None, True
     if frame == "ping":
         outbox.send({"type": "pong"})
-        return None
+        return None, False
     try:
-        research_id, arm = _authorize(frame)
-        return TurnRequest(research_id, frame, arm, received)
+        research_id, expires, arm = _authorize(frame)
+        if not session.signed_in(research_id, expires):
+            return None, False
+        return TurnRequest(research_id, frame, arm, received), False
     except PacoError as err:
         outbox.send(error_frame(err, client_id=frame.client_id))
     except SQLAlchemyError:
@@ -113,13 +135,15 @@ def _accept(raw, outbox: Outbox, received: float) -> TurnRequest | None:
                           client_id=frame.client_id))
     finally:
         db.session.close()  # the reader holds no pooled connection between frames
-    return None
+    return None, False
 
 
-def _authorize(frame) -> tuple[str, Arm]:
-    """Who sent the frame (token in the frame, else the handshake's cookie) and their arm."""
+def _authorize(frame) -> tuple[str, float, Arm]:
+    """Who sent the frame (token in the frame, else the handshake's cookie), until when, and their arm."""
     if frame.token:
-        research_id = research_id_from_token(frame.token)
+        claims = access_claims(frame.token)
+        check_not_revoked(claims.get("jti"))
+        research_id, expires = claims["sub"], claims["exp"]
     else:
         # A socket opened with the session cookie outlives nothing: the cookie's token expires
         # on the open socket exactly as it would on a new request.
@@ -135,9 +159,9 @@ def _authorize(frame) -> tuple[str, Arm]:
     _check_rate(research_id)
     cohort = participant.cohort
     if cohort is None:
-        return research_id, Arm()
-    return research_id, Arm(cohort.llm_provider, cohort.llm_model, cohort.prompt_version,
-                            cohort.tts_enabled, cohort.tts_voice)
+        return research_id, expires, Arm()
+    return research_id, expires, Arm(cohort.llm_provider, cohort.llm_model, cohort.prompt_version,
+                                     cohort.tts_enabled, cohort.tts_voice)
 
 
 def _check_rate(research_id: str) -> None:

@@ -16,7 +16,7 @@ from ..models import (
     utcnow,
 )
 from ..validation import normalise_research_id, research_id_problem
-from . import audit
+from . import audit, events
 from .consent import current_disclaimer
 from .transaction import committing
 
@@ -54,6 +54,8 @@ def note_status_change(participant: ResearchID, old_status: str | None) -> None:
         raise InvalidInput("invalid_status", f"The status must be one of: {', '.join(PARTICIPANT_STATUSES)}.")
     if participant.status != old_status:
         participant.status_changed_at = utcnow()
+        if participant.status != "active":
+            events.access_changed.send(participant.research_id)
 
 
 def _load(research_ids: list[str]) -> list[ResearchID]:
@@ -81,10 +83,14 @@ def set_status(research_ids: list[str], verb: str, actor: str, ip: str | None) -
     for participant in changed:
         participant.status = status
         participant.status_changed_at = now
-    return _commit_bulk(actor, ip, f"bulk.{verb}", {
+    count = _commit_bulk(actor, ip, f"bulk.{verb}", {
         "status": status, "research_ids": sorted(before), "before": before,
         "changed": [p.research_id for p in changed],
     }, len(changed))
+    if status != "active":
+        for participant in changed:
+            events.access_changed.send(participant.research_id)
+    return count
 
 
 def move_to_cohort(research_ids: list[str], cohort_id: int, actor: str, ip: str | None) -> int:

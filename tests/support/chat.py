@@ -51,6 +51,18 @@ class ChatClient:
             if frame["type"] == "error" and not any(f["type"] == "user_message_saved" for f in frames):
                 return frames  # the frame was refused: no turn
 
+    def closed_with(self, timeout: float = 10) -> tuple[int, list[dict]]:
+        """Read until the server closes the socket: (its close code, the frames before it)."""
+        frames, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.ws.settimeout(max(0.1, deadline - time.monotonic()))
+            opcode, data = self.ws.recv_data(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return (int.from_bytes(data[:2], "big") if len(data) >= 2 else 1005), frames
+            if opcode == websocket.ABNF.OPCODE_TEXT:
+                frames.append(json.loads(data))
+        raise AssertionError(f"the server did not close the socket; frames: {frames}")
+
     def ping(self) -> dict:
         self.send({"type": "ping"})
         return self.recv(5)

@@ -7,12 +7,18 @@
 // decides on reconnect (beforeFlush) by looking at the stored history.
 //
 // Events: 'status' {state: connecting|open|reconnecting|offline|closed, delay?},
-//         'frame' {frame}, 'sent' {frame}.
+//         'frame' {frame}, 'sent' {frame}, 'ended' (the server ended the sign-in: close code 4001).
+//
+// Close codes the server uses: 4001 sign in again (expired, signed out, paused); 1001 the server
+// is restarting (reconnect at once, to any instance); 4029 too many connections and 1008 too many
+// malformed frames (reconnect with backoff).
 
 const PATH = '/api/v1/chat/ws/chat';
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
 const PING_EVERY_MS = 25000;
 const PONG_WAIT_MS = 10000;
+const SESSION_ENDED = 4001;
+const GOING_AWAY = 1001;
 
 export class ChatSocket extends EventTarget {
   constructor() {
@@ -90,7 +96,16 @@ export class ChatSocket extends EventTarget {
     this.ws = ws;
     ws.addEventListener('open', () => this._opened(ws));
     ws.addEventListener('message', (event) => this._received(ws, event));
-    ws.addEventListener('close', () => { if (ws === this.ws) this._drop('closed'); });
+    ws.addEventListener('close', (event) => {
+      if (ws !== this.ws) return;
+      if (event.code === SESSION_ENDED) {
+        this._detach(); // no reconnect: the owner signs in again, keeping what was unsent
+        this.dispatchEvent(new CustomEvent('ended'));
+        return;
+      }
+      if (event.code === GOING_AWAY) this.attempt = 0;
+      this._drop('closed');
+    });
   }
 
   async _opened(ws) {

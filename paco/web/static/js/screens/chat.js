@@ -178,6 +178,7 @@ export function createChat(flow) {
     } });
     socket.beforeFlush = (uncertain, reconnected) => s.turns.settle(uncertain, reconnected, loadHistory);
     socket.addEventListener('status', (event) => showStatus(event.detail.state));
+    socket.addEventListener('ended', () => { if (s === session) sessionEnded({ status: 401 }); });
     session = s;
     view.clear();
     welcome.hidden = true; // until history says whether this conversation is new

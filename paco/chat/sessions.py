@@ -1,0 +1,131 @@
+"""Who holds which chat sockets in this worker, and the rules that end a socket early.
+
+- At most ``PACO_MAX_SOCKETS_PER_IP`` sockets from one address (signed in or not) and
+  ``PACO_MAX_SOCKETS_PER_PARTICIPANT`` per research ID; the extra one is closed with 4029.
+- A socket's sign-in ends when its token expires, when the participant signs out, or when the
+  study pauses or withdraws the research ID: the socket is closed with 4001, within about a second
+  of expiry, and the page signs in again.
+- ``MALFORMED_LIMIT`` malformed frames in a row close the socket with 1008 (policy violation).
+
+Counts are per worker process (issue 17 moves them to Redis for several instances).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+
+import gevent
+
+from ..services import events
+from .frames import error
+
+log = logging.getLogger("paco.security")
+
+CLOSE_SESSION_ENDED = 4001
+CLOSE_TOO_MANY = 4029
+CLOSE_POLICY = 1008
+MALFORMED_LIMIT = 25
+# The error frame sent just before each close.
+ERROR_CODES = {CLOSE_SESSION_ENDED: "invalid_token", CLOSE_TOO_MANY: "too_many_connections",
+               CLOSE_POLICY: "too_many_bad_frames"}
+
+
+class ChatSession:
+    """One open socket: its address, the participant it is bound to, when its sign-in ends."""
+
+    def __init__(self, registry: "OpenSockets", ws, outbox, ip: str):
+        self.registry, self.ws, self.outbox, self.ip = registry, ws, outbox, ip
+        self.research_id: str | None = None
+        self.expires: float | None = None
+        self.malformed = 0
+        self._watch: gevent.Greenlet | None = None
+        self.closed = False
+
+    def signed_in(self, research_id: str, expires: float | None) -> bool:
+        """Bind the socket to the frame's participant; False if that is one socket too many."""
+        if self.research_id != research_id:
+            if not self.registry.bind(self, research_id):
+                return False
+        if expires is not None and (self.expires is None or expires > self.expires):
+            self.expires = expires
+            if self._watch is not None:
+                self._watch.kill(block=False)
+            self._watch = gevent.spawn_later(max(0.0, expires - time.time()), self._expired)
+        return True
+
+    def frame_was_malformed(self, malformed: bool) -> bool:
+        """Count malformed frames in a row; True once the socket should be closed for it."""
+        self.malformed = self.malformed + 1 if malformed else 0
+        return self.malformed >= MALFORMED_LIMIT
+
+    def _expired(self) -> None:
+        self.end(CLOSE_SESSION_ENDED, "session expired", "Your session has expired. Please sign in again.")
+
+    def end(self, code: int, reason: str, message: str) -> None:
+        """Say why in an ``error`` frame (its code names what the page should do), then close."""
+        if self.closed:
+            return
+        self.closed = True
+        log.info({"event": "socket_closed", "security": True, "code": code, "reason": reason})
+        self.outbox.send(error(ERROR_CODES[code], message))
+        try:
+            self.ws.close(code, reason)
+        except Exception:  # already gone
+            pass
+
+    def release(self) -> None:
+        self.closed = True
+        if self._watch is not None:
+            self._watch.kill(block=False)
+        self.registry.release(self)
+
+
+class OpenSockets:
+    def __init__(self, per_ip: int, per_participant: int):
+        self.per_ip, self.per_participant = per_ip, per_participant
+        self.by_ip: Counter = Counter()
+        self.by_participant: dict[str, set[ChatSession]] = defaultdict(set)
+        events.access_changed.connect(self._access_changed)  # weakly: the app owns the registry
+
+    def open(self, ws, outbox, ip: str) -> ChatSession | None:
+        """A session for a new socket, or None (and the socket closed) past the per-address cap."""
+        session = ChatSession(self, ws, outbox, ip)
+        if self.per_ip and self.by_ip[ip] >= self.per_ip:
+            log.warning({"event": "socket_refused", "security": True, "why": "per_ip_cap", "cap": self.per_ip})
+            session.end(CLOSE_TOO_MANY, "too many connections",
+                        "Too many chat connections from this network. Please close another PaCo window.")
+            return None
+        self.by_ip[ip] += 1
+        return session
+
+    def bind(self, session: ChatSession, research_id: str) -> bool:
+        holders = self.by_participant[research_id]
+        if self.per_participant and len(holders) >= self.per_participant:
+            log.warning({"event": "socket_refused", "security": True, "why": "per_participant_cap",
+                         "cap": self.per_participant})
+            session.end(CLOSE_TOO_MANY, "too many connections",
+                        "PaCo is open in too many windows. Please close one and try again.")
+            return False
+        if session.research_id:
+            self.by_participant[session.research_id].discard(session)
+        session.research_id = research_id
+        holders.add(session)
+        return True
+
+    def release(self, session: ChatSession) -> None:
+        if session.ip in self.by_ip:
+            self.by_ip[session.ip] -= 1
+            if self.by_ip[session.ip] <= 0:
+                del self.by_ip[session.ip]
+        if session.research_id:
+            holders = self.by_participant.get(session.research_id)
+            if holders is not None:
+                holders.discard(session)
+                if not holders:
+                    del self.by_participant[session.research_id]
+
+    def _access_changed(self, research_id: str, **_):
+        for session in list(self.by_participant.get(research_id, ())):
+            session.end(CLOSE_SESSION_ENDED, "access changed",
+                        "This research ID is not active any more. Please contact your study team.")

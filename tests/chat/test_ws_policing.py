@@ -1,0 +1,115 @@
+"""Socket policing: caps per address and per participant, sign-ins that end close the socket with
+4001, and a stream of malformed frames closes it with 1008."""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import jwt
+import pytest
+
+from tests.support.chat import ChatClient, sign_in
+from tests.support.server import LiveServer
+
+from .conftest import server_env
+
+
+@pytest.fixture(scope="module")
+def capped_server(database_url, standins, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("capped-server")
+    env = {"DATABASE_URL": database_url, **server_env(standins, tmp), "PACO_TTS_PROVIDER": "none",
+           "PACO_MAX_SOCKETS_PER_IP": "4", "PACO_MAX_SOCKETS_PER_PARTICIPANT": "2"}
+    server = LiveServer(env, log_path=str(tmp / "server.log")).start()
+    yield server
+    server.stop()
+
+
+def test_one_address_gets_a_capped_number_of_sockets(chat, capped_server):
+    clients = [ChatClient(capped_server) for _ in range(4)]
+    try:
+        extra = ChatClient(capped_server)
+        code, frames = extra.closed_with()
+        assert code == 4029 and frames[-1]["code"] == "too_many_connections"
+        assert "Too many chat connections" in frames[-1]["message"]
+        clients.pop().close()
+        time.sleep(0.3)
+        again = ChatClient(capped_server)  # a freed place can be taken again
+        assert again.ping() == {"type": "pong"}
+        again.close()
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_one_participant_gets_a_capped_number_of_sockets(chat, capped_server):
+    token = sign_in(capped_server, "RID003")
+    first, second, third = (ChatClient(capped_server, token, "RID003") for _ in range(3))
+    try:
+        for client in (first, second):
+            client.ask("hello", conversation_id=f"c-{uuid.uuid4().hex[:6]}")
+        first.turn(), second.turn()
+        third.ask("hello", conversation_id="c-third")
+        code, frames = third.closed_with()
+        assert code == 4029 and "too many windows" in frames[-1]["message"]
+    finally:
+        first.close(), second.close()
+
+
+def test_a_cookie_session_closes_the_socket_when_it_expires(chat):
+    sign_in(chat.server, "RID008")
+    now = time.time()
+    claims = {"sub": "RID008", "jti": str(uuid.uuid4()), "type": "access", "fresh": False,
+              "iat": int(now), "nbf": int(now), "exp": int(now) + 2, "csrf": "x"}
+    token = jwt.encode(claims, os.environ["SECRET_KEY"], algorithm="HS256")
+    client = chat.connect("RID008", signed_in=False, cookie=f"access_token_cookie={token}", origin=chat.server.url)
+    assert client.ping() == {"type": "pong"}
+    code, frames = client.closed_with(timeout=claims["exp"] - time.time() + 3)
+    closed_at = time.time()
+    assert code == 4001 and frames[-1]["code"] == "invalid_token"
+    assert closed_at - claims["exp"] < 1.5  # within about a second of expiry
+
+
+def test_pausing_a_participant_closes_their_sockets_in_this_worker(app, demo):
+    """The admin site's pause action (the service it calls) ends the participant's open sockets."""
+    from paco.chat.sessions import OpenSockets
+    from paco.services import enrolment
+
+    class Socket:
+        def __init__(self):
+            self.closed_with, self.frames = None, []
+
+        def close(self, code, reason):
+            self.closed_with = code
+
+    class Outbox:
+        def __init__(self):
+            self.frames = []
+
+        def send(self, frame):
+            self.frames.append(frame)
+
+    registry = OpenSockets(per_ip=10, per_participant=3)
+    mine, theirs = (registry.open(Socket(), Outbox(), "10.0.0.1") for _ in range(2))
+    mine.signed_in("RID009", time.time() + 600)
+    theirs.signed_in("RID001", time.time() + 600)
+    enrolment.set_status(["RID009"], "pause", "test", None)
+    assert mine.ws.closed_with == 4001 and mine.outbox.frames[-1]["code"] == "invalid_token"
+    assert theirs.ws.closed_with is None
+    mine.release()
+    assert registry.by_participant.get("RID009") is None and registry.by_ip["10.0.0.1"] == 1
+
+
+def test_a_stream_of_malformed_frames_closes_the_socket(chat):
+    client = chat.connect()
+    for _ in range(24):
+        client.send("not json")
+        assert client.recv()["code"] == "bad_request"
+    client.send({"type": "ping"})  # a good frame resets the count
+    assert client.recv() == {"type": "pong"}
+    for _ in range(24):
+        client.send("still not json")
+        client.recv()
+    client.send("the 25th in a row")
+    code, frames = client.closed_with()
+    assert code == 1008 and [f["code"] for f in frames[-2:]] == ["bad_request", "too_many_bad_frames"]
