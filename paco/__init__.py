@@ -12,6 +12,16 @@ from .security import init_security
 from .web_extensions import jwt, limiter, migrate, sock
 
 
+def _init_audit_chain(app: Flask) -> None:
+    from .redis_client import redis_from_config
+    from .services import audit
+    from .services.audit_checkpoints import Anchors
+
+    key = app.config["PACO_AUDIT_KEY"].encode()
+    audit.configure(key, Anchors(key, app.config["PACO_AUDIT_ANCHOR_FILE"], redis_from_config(app.config),
+                                 app.config["PACO_REDIS_PREFIX"], app.config["PACO_AUDIT_ANCHOR_SECONDS"]))
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from the environment, then ``config`` overrides (tests)."""
     app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
@@ -55,5 +65,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(web_bp)
     register_error_handlers(app)
     init_security(app)
+    _init_audit_chain(app)
     init_request_log(app)
     return app

@@ -127,6 +127,11 @@ def from_environment() -> dict:
         "SECRET_KEY": secret,
         "PACO_SECRET_IS_DEFAULT": secret_is_default,
         "JWT_SECRET_KEY": env_str("JWT_SECRET_KEY") or secret,
+        # Keys the audit chain's hashes and signs its checkpoints; never stored in the database.
+        "PACO_AUDIT_KEY": env_str("PACO_AUDIT_KEY") or secret,
+        # Signed checkpoints of the chain's head, one JSON line each: ship this file elsewhere.
+        "PACO_AUDIT_ANCHOR_FILE": env_str("PACO_AUDIT_ANCHOR_FILE") or str(INSTANCE_DIR / "audit-anchors.jsonl"),
+        "PACO_AUDIT_ANCHOR_SECONDS": env_int("PACO_AUDIT_ANCHOR_SECONDS", 60, minimum=1),
         "SQLALCHEMY_DATABASE_URI": db_url,
         # One gevent worker runs many turns at once, each holding a connection only for its
         # statements; SQLAlchemy's default pool (5 + 10 overflow, overflow closed on return)
@@ -204,6 +209,8 @@ def check_production(settings: dict) -> None:
         problems.append("SECRET_KEY is not set (a random secret of 32+ characters is required)")
     elif len(settings["SECRET_KEY"]) < 32:
         problems.append("SECRET_KEY is shorter than 32 characters")
+    if len(settings.get("PACO_AUDIT_KEY") or "") < 32:
+        problems.append("PACO_AUDIT_KEY is shorter than 32 characters")
     # JWT_SECRET_KEY defaults to SECRET_KEY; one set on its own signs every participant token.
     if len(settings.get("JWT_SECRET_KEY") or "") < 32:
         problems.append("JWT_SECRET_KEY is shorter than 32 characters")

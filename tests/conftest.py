@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 
 import pytest
 from flask import current_app, g, has_app_context
@@ -74,7 +75,10 @@ def make_app(database_url):
     built = []
 
     def factory(**overrides):
-        app = compose_site(create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url, **overrides}))
+        # Each app's audit checkpoints in a file of its own: tables are emptied between tests.
+        anchors = os.path.join(_WORKDIR, f"audit-anchors-{uuid.uuid4().hex[:8]}.jsonl")
+        app = compose_site(create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url,
+                                       "PACO_AUDIT_ANCHOR_FILE": anchors, **overrides}))
         app.test_client_class = FreshGClient
         built.append(app)
         return app

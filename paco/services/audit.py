@@ -1,22 +1,30 @@
 """The append-only, hash-chained audit log: appending events and verifying the chain.
 
 Each event's hash covers its own fields and the previous event's hash, so changing, removing or
-inserting a row breaks every link after it. ``record`` adds the event to the caller's
-transaction and never commits: a change and its audit row are committed (or rolled back)
-together.
+inserting a row breaks every link after it. The hash is an HMAC keyed with ``PACO_AUDIT_KEY``,
+which is not in the database: someone who can write the table cannot re-chain edited events.
+Signed checkpoints of the head, outside the database (``audit_checkpoints``), catch the newest
+events being removed. ``record`` adds the event to the caller's transaction and never commits: a
+change and its audit row are committed (or rolled back) together.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from functools import partial
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import AuditEvent, utcnow
+from .audit_checkpoints import Anchors, Checkpoint
 from .transaction import committing
 
 GENESIS_HASH = "0" * 64
@@ -44,11 +52,40 @@ def iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat()
 
 
+class _Chain:
+    """The process's key and checkpoint sinks (``configure``, called by the app at start)."""
+
+    key: bytes | None = None
+    anchors: Anchors | None = None
+
+
+def configure(key: str | bytes, anchors: Anchors | None = None) -> None:
+    _Chain.key = key.encode() if isinstance(key, str) else key
+    _Chain.anchors = anchors
+
+
+@atexit.register
+def _flush_checkpoints() -> None:
+    """A CLI run's last events are covered by a checkpoint before the process exits."""
+    if _Chain.anchors is not None:
+        _Chain.anchors.flush()
+
+
 def event_hash(prev_hash: str, at: datetime, actor: str, action: str, target: str,
-               detail: str, ip: str | None) -> str:
+               detail: str, ip: str | None, key: bytes | None = None) -> str:
+    """HMAC-SHA256 with the chain key; plain SHA-256 (``key=None``) for events written before
+    the chain was keyed."""
     payload = canonical_json({"prev_hash": prev_hash, "at": iso(at), "actor": actor,
-                              "action": action, "target": target, "detail": detail, "ip": ip})
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+                              "action": action, "target": target, "detail": detail, "ip": ip}).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(payload).hexdigest()
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def _chain_key() -> bytes:
+    if _Chain.key is None:
+        raise RuntimeError("the audit chain's key is not configured (paco.services.audit.configure)")
+    return _Chain.key
 
 
 def lock_chain(session=None) -> None:
@@ -78,10 +115,23 @@ def record(actor: str, action: str, target: str = "", detail: dict | None = None
                        target=(target or "")[:TARGET_MAX], detail=canonical_json(detail or {}),
                        ip=ip, prev_hash=last or GENESIS_HASH)
     event.hash = event_hash(event.prev_hash, event.at, event.actor, event.action, event.target,
-                            event.detail, event.ip)
+                            event.detail, event.ip, _chain_key())
     session.add(event)
     session.flush()  # the next event in this transaction must see this one as the last
+    session.info["audit_head"] = (event.id, event.hash)
     return event
+
+
+@orm_event.listens_for(Session, "after_commit")
+def _anchor_committed_head(session) -> None:
+    head = session.info.pop("audit_head", None)
+    if head is not None and _Chain.anchors is not None:
+        _Chain.anchors.committed(*head)
+
+
+@orm_event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_head(session) -> None:
+    session.info.pop("audit_head", None)
 
 
 # --- describing changes ----------------------------------------------------------------------
@@ -163,29 +213,58 @@ class ChainReport:
     checked: int
     broken_id: int | None = None
     reason: str = ""
+    legacy: int = 0       # unkeyed events, written before the chain was keyed
+    checkpoints: int = 0  # signed checkpoints the chain was held to
 
     @property
     def intact(self) -> bool:
         return self.broken_id is None
 
 
-def verify_chain(batch: int = 1000) -> ChainReport:
-    """Walk the log in order; report the first event whose link or contents do not match."""
-    expected_prev = GENESIS_HASH
-    checked = 0
+def verify_chain(batch: int = 1000, checkpoints: list[Checkpoint] | None = None) -> ChainReport:
+    """Walk the log in order; report the first event whose link or contents do not match, or
+    the first checkpoint whose event is missing or different."""
+    key, anchors = _chain_key(), _Chain.anchors
+    if checkpoints is None:
+        checkpoints = anchors.read() if anchors is not None else []
+    for checkpoint in checkpoints:
+        if anchors is None or not anchors.genuine(checkpoint):
+            return ChainReport(0, checkpoint.event_id, "a checkpoint's signature does not match: the checkpoint "
+                               "record was edited or signed with another key", checkpoints=len(checkpoints))
+    wanted = {c.event_id: c.hash for c in checkpoints}
+    expected_prev, checked, legacy, keyed_seen = GENESIS_HASH, 0, 0, False
     rows = db.session.execute(
         db.select(AuditEvent).order_by(AuditEvent.id)
         .execution_options(yield_per=batch, populate_existing=True)  # the rows as stored now
     ).scalars()
     for event in rows:
+        report = partial(ChainReport, checked, event.id, legacy=legacy, checkpoints=len(checkpoints))
         if event.prev_hash != expected_prev:
-            reason = ("it does not point to the event before it: an event was removed, inserted "
-                      "or changed before it")
-            return ChainReport(checked, event.id, reason)
-        actual = event_hash(event.prev_hash, event.at, event.actor, event.action, event.target,
-                            event.detail, event.ip)
-        if actual != event.hash:
-            return ChainReport(checked, event.id, "its contents do not match its hash: the row was changed")
+            return report("it does not point to the event before it: an event was removed, inserted "
+                          "or changed before it")
+        fields = (event.prev_hash, event.at, event.actor, event.action, event.target, event.detail, event.ip)
+        if hmac.compare_digest(event_hash(*fields, key), event.hash):
+            keyed_seen = True
+        elif not keyed_seen and event_hash(*fields) == event.hash:
+            legacy += 1  # written before the chain was keyed; later keyed events still vouch for it
+        else:
+            return report("its contents do not match its hash: the row was changed")
+        if wanted.pop(event.id, event.hash) != event.hash:
+            return report("it differs from the signed checkpoint of it: the row was rewritten")
         expected_prev = event.hash
         checked += 1
-    return ChainReport(checked)
+    if wanted:
+        first = min(wanted)
+        return ChainReport(checked, first, f"a signed checkpoint names event {first}, which is missing: "
+                           "events were removed from the end of the log (or the table was emptied)",
+                           legacy=legacy, checkpoints=len(checkpoints))
+    return ChainReport(checked, legacy=legacy, checkpoints=len(checkpoints))
+
+
+def anchor_now() -> Checkpoint | None:
+    """Write a checkpoint of the current head (``flask audit anchor``); None for an empty log."""
+    head = db.session.execute(
+        db.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    if head is None or _Chain.anchors is None:
+        return None
+    return _Chain.anchors.write(head.id, head.hash)

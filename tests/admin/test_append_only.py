@@ -38,10 +38,17 @@ def test_postgresql_refuses_changes_to_append_only_tables(rows, statement):
     assert db.session.execute(sa.text("SELECT count(*) FROM disclaimer_acknowledgments")).scalar() == 1
 
 
-def test_postgresql_still_allows_inserts_and_truncate(rows):
+def test_postgresql_allows_inserts_and_refuses_truncate_unless_its_owner_pauses_triggers(rows):
     _postgresql_only()
     audit.record_and_commit("tester", "test.event", "thing:2")
-    with db.engine.begin() as conn:
+    db.session.close()
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("TRUNCATE audit_events, disclaimer_acknowledgments"))
+    assert db.session.execute(sa.text("SELECT count(*) FROM audit_events")).scalar() == 2
+    db.session.close()  # TRUNCATE waits for every open transaction on the table
+    with db.engine.begin() as conn:  # a scratch database's owner, deliberately
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
         conn.execute(sa.text("TRUNCATE audit_events, disclaimer_acknowledgments"))
     assert db.session.execute(sa.text("SELECT count(*) FROM audit_events")).scalar() == 0
 

@@ -133,7 +133,7 @@ def test_verify_passes_on_a_clean_log(app, runner):
     _append(5)
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0
-    assert result.output.strip() == "checked 5 audit events: chain intact"
+    assert result.output.splitlines()[0] == "checked 5 audit events: chain intact"
 
 
 def test_verify_names_a_changed_row(app, runner):
@@ -146,12 +146,22 @@ def test_verify_names_a_changed_row(app, runner):
     assert "2 events before it are intact" in result.output
 
 
-def test_verify_names_the_row_after_a_rewritten_one(app, runner):
+def test_a_row_re_hashed_without_the_key_is_named_itself(app, runner):
+    _append(5)
+    third = audit_events()[2]
+    forged = audit.event_hash(third.prev_hash, third.at, third.actor, third.action, third.target, '{"i":99}', third.ip)
+    tamper("UPDATE audit_events SET detail = :d, hash = :h WHERE id = :id", d='{"i":99}', h=forged, id=third.id)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"broken link at audit event {third.id} (its contents do not match" in result.output
+
+
+def test_verify_names_the_row_after_one_rewritten_with_the_key(app, runner):
     _append(5)
     events = audit_events()
     third, fourth = events[2], events[3]
     forged = audit.event_hash(third.prev_hash, third.at, third.actor, third.action, third.target,
-                              '{"i":99}', third.ip)
+                              '{"i":99}', third.ip, app.config["PACO_AUDIT_KEY"].encode())
     tamper("UPDATE audit_events SET detail = :d, hash = :h WHERE id = :id", d='{"i":99}', h=forged, id=third.id)
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1

@@ -46,6 +46,8 @@ def empty_tables(engine: sa.Engine, metadata: sa.MetaData) -> None:
     tables = [t.name for t in metadata.sorted_tables]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            # The append-only tables refuse TRUNCATE (migration 0004) unless triggers are paused.
+            conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
             conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             for table in reversed(tables):
