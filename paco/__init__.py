@@ -56,9 +56,11 @@ def create_app(config: dict | None = None) -> Flask:
     from .chat import bp as chat_bp
     from .chat.audio import audio_bp
     from .health import bp as health_bp
+    from .metrics import bp as metrics_bp
     from .web import bp as web_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(audio_bp)

@@ -180,6 +180,9 @@ def from_environment() -> dict:
         "PACO_MAX_MESSAGE_CHARS": env_int("PACO_MAX_MESSAGE_CHARS", 2000, minimum=1),
         # Open chat sockets per client address and per research ID in one worker (0: no cap). A
         # clinic's tablets behind one NAT address share the first; one person's tabs, the second.
+        # /metrics answers these addresses, or anyone sending "Authorization: Bearer <token>".
+        "PACO_METRICS_ALLOW": env_list("PACO_METRICS_ALLOW", ["127.0.0.1", "::1"]),
+        "PACO_METRICS_TOKEN": env_str("PACO_METRICS_TOKEN"),
         "PACO_MAX_SOCKETS_PER_IP": env_int("PACO_MAX_SOCKETS_PER_IP", 50, minimum=0),
         "PACO_MAX_SOCKETS_PER_PARTICIPANT": env_int("PACO_MAX_SOCKETS_PER_PARTICIPANT", 5, minimum=0),
         "OPENAI_API_KEY": openai_key,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Request, jsonify, request
+from flask import Flask, Request, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .errors import PacoError
@@ -34,6 +34,7 @@ def status_of(err: PacoError) -> int:
 
 
 def error_response(status: int, code: str, message: str, headers: dict | None = None):
+    g.error_code = code  # for the security log line (paco.security)
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
     for name, value in (headers or {}).items():

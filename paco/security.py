@@ -8,13 +8,18 @@
 """
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlparse
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 
+from . import metrics
 from .errors import Forbidden, UnsupportedMediaType
 
 HSTS = "max-age=31536000; includeSubDomains"
+# Refusals worth an operator's eye, as structured lines tagged "security" (never a token or text).
+SECURITY_STATUSES = {401: "auth_failure", 403: "refused", 415: "refused", 429: "limit_hit"}
+security_log = logging.getLogger("paco.security")
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -39,6 +44,17 @@ def _check_api_write():
 
 def init_security(app: Flask) -> None:
     app.before_request(_check_api_write)
+
+    @app.after_request
+    def _security_log(response):
+        if response.status_code in SECURITY_STATUSES:
+            code = g.get("error_code") or str(response.status_code)
+            security_log.warning({"event": SECURITY_STATUSES[response.status_code], "security": True,
+                                  "code": code, "method": request.method, "path": request.path,
+                                  "ip": request.remote_addr})
+            if response.status_code == 429:
+                metrics.LIMIT_HITS.labels("http").inc()
+        return response
 
     @app.after_request
     def _headers(response):

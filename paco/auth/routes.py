@@ -15,6 +15,7 @@ from jwt import PyJWTError
 from ..errors import Conflict, NotFound
 from ..models.types import iso_utc
 from ..rest import json_body
+from ..security import security_log
 from ..services import consent
 from ..services.participants import NOT_ACCEPTED_MESSAGE, active_participant, may_sign_in, standing
 from ..validation import field, research_id_field
@@ -99,6 +100,7 @@ def logout():
         claims = {}  # expired or broken: nothing left to revoke
     if claims.get("jti"):
         revocations().revoke(claims["jti"], claims["exp"])
+        security_log.info({"event": "token_revoked", "security": True, "ip": request.remote_addr})
     response = jsonify(signed_out=True)
     unset_jwt_cookies(response)
     return response

@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 
 import gevent
 
+from .. import metrics
 from ..services import events
 from .frames import error
 
@@ -93,10 +94,12 @@ class OpenSockets:
         session = ChatSession(self, ws, outbox, ip)
         if self.per_ip and self.by_ip[ip] >= self.per_ip:
             log.warning({"event": "socket_refused", "security": True, "why": "per_ip_cap", "cap": self.per_ip})
+            metrics.LIMIT_HITS.labels("sockets_per_ip").inc()
             session.end(CLOSE_TOO_MANY, "too many connections",
                         "Too many chat connections from this network. Please close another PaCo window.")
             return None
         self.by_ip[ip] += 1
+        metrics.OPEN_SOCKETS.inc()
         return session
 
     def bind(self, session: ChatSession, research_id: str) -> bool:
@@ -104,6 +107,7 @@ class OpenSockets:
         if self.per_participant and len(holders) >= self.per_participant:
             log.warning({"event": "socket_refused", "security": True, "why": "per_participant_cap",
                          "cap": self.per_participant})
+            metrics.LIMIT_HITS.labels("sockets_per_participant").inc()
             session.end(CLOSE_TOO_MANY, "too many connections",
                         "PaCo is open in too many windows. Please close one and try again.")
             return False
@@ -115,6 +119,7 @@ class OpenSockets:
 
     def release(self, session: ChatSession) -> None:
         if session.ip in self.by_ip:
+            metrics.OPEN_SOCKETS.dec()
             self.by_ip[session.ip] -= 1
             if self.by_ip[session.ip] <= 0:
                 del self.by_ip[session.ip]

@@ -17,6 +17,7 @@ from limits import parse as parse_limit
 from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import metrics
 from ..assistant.answer import Arm
 from ..auth.tokens import access_claims, check_not_revoked
 from ..errors import Forbidden, PacoError, RateLimited, Unauthorized
@@ -173,5 +174,6 @@ def _check_rate(research_id: str) -> None:
     if not strategy.hit(item, *key):
         reset, _remaining = strategy.get_window_stats(item, *key)
         retry_after = max(1, round(reset - time.time()))
+        metrics.LIMIT_HITS.labels("chat_messages").inc()
         raise RateLimited("rate_limited", f"You are sending messages very fast. Please wait {retry_after} seconds.",
                          retry_after=retry_after)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import gevent
 from flask import Flask
 
+from .. import metrics
 from ..assistant.answer import Answer, Arm, open_answer
 from ..assistant.providers import ProviderError
 from ..assistant.reply import NoProviderAnswered
@@ -110,6 +111,9 @@ class Turn:
             speaker.wait()
         if reply_id is not None:
             self._store_metrics(reply_id, text, source, speaker)
+        metrics.record_turn(status, self._ms(self.first_token_at),
+                            self._ms(speaker.first_audio_at) if speaker else None, len(self.errors),
+                            fell_back=bool(source and source.errors), tts_failed=bool(speaker and speaker.error))
         # audio_end (or audio_error) is always the last frame of a turn, spoken or not; when it
         # arrives, everything about the turn is stored.
         self.outbox.send(speaker.end_frame() if speaker is not None else {"type": "audio_end", "count": 0})
