@@ -28,7 +28,10 @@ class ChatClient:
                                               **options)
 
     def send(self, frame) -> None:
-        self.ws.send(frame if isinstance(frame, (str, bytes)) else json.dumps(frame))
+        if isinstance(frame, bytes):
+            self.ws.send_binary(frame)  # websocket-client would send bytes as a text frame
+        else:
+            self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
 
     def ask(self, message: str, conversation_id: str = "conv-1", **extra) -> None:
         frame = {"token": self.token, "research_id": self.research_id, "conversation_id": conversation_id,
