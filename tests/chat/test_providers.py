@@ -92,6 +92,43 @@ def test_sse_decoder_handles_any_split_and_merges_one_read():
             assert deltas == ["Hello there."], "events of one read become one delta"
 
 
+RECORDED = (  # a chat-completions stream as OpenAI sends it, usage chunk and [DONE] included
+    b'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant"}}]}',
+    b'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Walk"}}]}',
+    b'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" every day."}}]}',
+    b": keep-alive",
+    b'data: {"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"completion_tokens":4}}',
+    b"data: [DONE]",
+)
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\n", b"\r"])
+def test_sse_decoder_survives_a_split_at_every_byte(newline):
+    """Found in review: a CRLF split across two reads lost [DONE], and a complete answer was
+    stored as interrupted."""
+    from paco.assistant.providers.openai_compat import SSEDeltas
+
+    stream = b"".join(event + newline + newline for event in RECORDED)
+    for cut in range(len(stream) + 1):
+        usage = {}
+        decoder = SSEDeltas("t", usage)
+        text = decoder.feed(stream[:cut]) + decoder.feed(stream[cut:]) + decoder.finish()
+        assert (text, decoder.done, usage) == ("Walk every day.", True, {"completion_tokens": 4}), cut
+    usage = {}
+    decoder = SSEDeltas("t", usage)
+    text = "".join(decoder.feed(stream[i:i + 1]) for i in range(len(stream))) + decoder.finish()
+    assert text == "Walk every day."
+    assert decoder.done
+
+
+def test_sse_decoder_joins_an_events_data_lines():
+    from paco.assistant.providers.openai_compat import SSEDeltas
+
+    decoder = SSEDeltas("t", None)
+    text = decoder.feed(b'data: {"choices":[{"delta":\ndata: {"content":"Hi"}}]}\n\ndata: [DONE]\n\n')
+    assert (text, decoder.done) == ("Hi", True)
+
+
 def test_unreachable_server_is_a_connection_error():
     provider = _provider(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ProviderError, match="connection failed"):

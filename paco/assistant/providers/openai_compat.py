@@ -9,6 +9,7 @@ delta, so a busy worker sends fewer, fuller frames while an idle one still sends
 from __future__ import annotations
 
 import json
+import re
 from typing import Iterator
 
 import httpx2
@@ -16,6 +17,8 @@ import openai
 
 from ...provider_http import provider_transport
 from .base import ProviderError
+
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 class OpenAICompatibleProvider:
@@ -76,30 +79,52 @@ class OpenAICompatibleProvider:
             raise ProviderError(self.name, f"stream broken: {type(err).__name__}") from None
         finally:
             response.close()
+        text = "" if decoder.done else decoder.finish()
+        if text:
+            yield text
         if not decoder.done:
             raise ProviderError(self.name, "stream ended without [DONE]")
 
 
 class SSEDeltas:
-    """Incremental decoder of a chat-completions event stream into text."""
+    """Incremental decoder of a chat-completions event stream into text.
+
+    Lines may end with CRLF, LF or CR (the SSE spec allows all three), and a network read may end
+    anywhere, between the CR and LF of one line break included; an event is dispatched at the
+    blank line that ends it, its ``data:`` lines joined with LF.
+    """
 
     def __init__(self, provider: str, usage: dict | None):
         self.provider = provider
         self.usage = usage
         self.done = False
         self._buffer = b""
+        self._event: list[bytes] | None = None  # data lines of the event being read
 
     def feed(self, data: bytes) -> str:
-        self._buffer += data.replace(b"\r\n", b"\n")
-        *events, self._buffer = self._buffer.split(b"\n\n")
-        parts = []
-        for event in events:
-            for line in event.split(b"\n"):
-                if line.startswith(b"data:"):
-                    parts.extend(self._data(line[5:].strip()))
+        buffer = self._buffer + data
+        # A CR at the very end may be the first half of a CRLF: it waits for the next read.
+        end = len(buffer) - 1 if buffer.endswith(b"\r") else len(buffer)
+        lines = _LINE_BREAK.split(buffer[:end])
+        self._buffer = lines.pop() + buffer[end:]  # the unfinished last line
+        parts: list[str] = []
+        for line in lines:
+            if not line:
+                if self._event is not None:
+                    parts.extend(self._data(b"\n".join(self._event)))
+                    self._event = None
+            elif line.startswith(b"data:"):
+                value = line[6:] if line.startswith(b"data: ") else line[5:]
+                self._event = [*(self._event or ()), value]
+            # other fields (event:, id:, retry:) and comments (":") carry nothing PaCo uses
         return "".join(parts)
 
+    def finish(self) -> str:
+        """The body ended: a CR held back as a possible CRLF was a line break after all."""
+        return self.feed(b"\n") if self._buffer.endswith(b"\r") else ""
+
     def _data(self, payload: bytes) -> list[str]:
+        payload = payload.strip()
         if payload == b"[DONE]":
             self.done = True
             return []
