@@ -1,4 +1,4 @@
-"""gunicorn settings for PaCo: one process type, gevent workers (DESIGN.md §2).
+"""gunicorn settings for PaCo: one process type, gevent workers (docs/architecture.md).
 
 Imports nothing from the project. Every value can be overridden by the environment or the
 command line (``--bind`` on the command line wins over ``bind`` here).

@@ -1,7 +1,7 @@
 """Composition root: gevent's monkey-patch first, then the app, the admin site and the CLI.
 
 The patch must run before anything imports ssl, socket users, psycopg or the OpenAI client:
-imported earlier, they keep blocking calls that stall every other connection (NOTES.md).
+imported earlier, they keep blocking calls that stall every other connection (docs/field-notes.md).
 """
 from gevent import monkey
 

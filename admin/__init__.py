@@ -1,4 +1,4 @@
-"""The investigator site at /admin: Flask-Admin views, staff sign-in, roles (DESIGN.md §2).
+"""The investigator site at /admin: Flask-Admin views, staff sign-in, roles (docs/architecture.md).
 
 ``init_admin(app)`` builds a fresh Admin and fresh views for each app: Flask-Admin creates its
 blueprints when views are added, so a module-level Admin could serve only one app.

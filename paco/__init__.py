@@ -1,4 +1,4 @@
-"""PaCo: the participant-facing application (DESIGN.md §2)."""
+"""PaCo: the participant-facing application (docs/architecture.md)."""
 from __future__ import annotations
 
 from flask import Flask

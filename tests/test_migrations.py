@@ -8,17 +8,28 @@ from alembic.script import ScriptDirectory
 from paco.extensions import db
 
 
-def test_single_head(app):
+def _head(app) -> str:
     config = app.extensions["migrate"].migrate.get_config()
-    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"the migrations have {len(heads)} heads: {heads}"
+    return heads[0]
 
 
-def test_upgraded_database_matches_the_models(app):
+def test_single_head_descending_from_the_first_revision(app):
+    config = app.extensions["migrate"].migrate.get_config()
+    script = ScriptDirectory.from_config(config)
+    chain = [rev.revision for rev in script.walk_revisions()]
+    assert chain[0] == _head(app) and chain[-1] == "0001_initial"
+    assert [rev.revision[:4] for rev in reversed(list(script.walk_revisions()))] == \
+        [f"{n:04d}" for n in range(1, len(chain) + 1)], "revisions are numbered in order"
+
+
+def test_upgraded_database_is_at_the_head_and_matches_the_models(app):
     # The ``database_url`` fixture built this database with ``flask db upgrade``'s code path.
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
         diff = compare_metadata(context, db.metadata)
-        assert context.get_current_revision() == "0001_initial" or context.get_current_heads()
+        assert context.get_current_revision() == _head(app)
     assert diff == [], f"models and migrations differ: {diff}"
 
 

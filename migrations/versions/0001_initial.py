@@ -1,4 +1,4 @@
-"""Initial schema: every table of DESIGN.md section 6.
+"""Initial schema: every table of docs/data-model.md.
 
 Revision ID: 0001_initial
 Revises:

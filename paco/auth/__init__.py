@@ -1,4 +1,4 @@
-"""Participant sign-in: research-ID validation, disclaimer, login (DESIGN.md §3)."""
+"""Participant sign-in: research-ID validation, disclaimer, login (docs/protocol.md)."""
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")

@@ -1,4 +1,4 @@
-"""Chat: the WebSocket turn pipeline, the history API and the audio files (DESIGN.md §4)."""
+"""Chat: the WebSocket turn pipeline, the history API and the audio files (docs/protocol.md)."""
 from flask import Blueprint
 
 bp = Blueprint("chat", __name__, url_prefix="/api/v1/chat")

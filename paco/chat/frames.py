@@ -1,4 +1,4 @@
-"""The chat WebSocket's frames (DESIGN.md §4): strict parsing of client frames, server frame shapes."""
+"""The chat WebSocket's frames (docs/protocol.md): strict parsing of client frames, server frame shapes."""
 from __future__ import annotations
 
 import base64

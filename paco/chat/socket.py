@@ -1,4 +1,4 @@
-"""``WS /api/v1/chat/ws/chat``: the participant's chat socket (DESIGN.md §4).
+"""``WS /api/v1/chat/ws/chat``: the participant's chat socket (docs/protocol.md).
 
 The handler's greenlet reads frames and answers at once (pings, errors); accepted messages go
 to a per-socket worker greenlet that runs turns one after another, so a long answer never
@@ -45,7 +45,7 @@ def check_handshake():
         return error_response(403, "origin_not_allowed", "This site may not open PaCo's chat.")
     # No permessage-deflate: simple-websocket accepts it whenever offered, and it costs
     # ~100-140 kB per socket plus a zlib pass per frame, for frames that are either a few
-    # words of text or base64 audio that barely compresses (NOTES.md).
+    # words of text or base64 audio that barely compresses (docs/field-notes.md).
     request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
     g.ws_identity = None
     cookie = request.cookies.get(current_app.config["JWT_ACCESS_COOKIE_NAME"])

@@ -2,7 +2,7 @@
 
 What to answer is the assistant's (``paco.assistant.answer``); this module relays, frames and stores.
 
-Frame order and guarantees are DESIGN.md §4. The database is touched before the first chunk
+Frame order and guarantees are docs/protocol.md. The database is touched before the first chunk
 (the user's message is committed) and after the last one (the reply, then the metrics), never
 in between; the session is closed while streaming so no pooled connection is held for seconds.
 """

@@ -1,4 +1,4 @@
-"""The data model (DESIGN.md §6), one module per aggregate."""
+"""The data model (docs/data-model.md), one module per aggregate."""
 from .adherence import ADHERENCE_MEASURES, AdherenceRecord
 from .audit import AuditEvent
 from .chat import Conversation, Message, TurnMetrics

@@ -13,4 +13,4 @@ def documented_codes() -> set[str]:
     return set(re.findall(r"^\|\s*`([a-z_]+)`", text, flags=re.MULTILINE))
 
 
-DOCUMENTED_CODES = documented_codes() or set(open("/tmp/codes.txt").read().split())  # TEMP
+DOCUMENTED_CODES = documented_codes()

@@ -1,4 +1,4 @@
-"""LLM providers behind one small interface: a stream of text deltas (DESIGN.md §5)."""
+"""LLM providers behind one small interface: a stream of text deltas (docs/architecture.md)."""
 from .base import ChatProvider, ProviderError
 from .registry import build_provider, provider_names
 

@@ -2,7 +2,7 @@
 
 The SDK makes the request (auth, base URL, timeouts, status errors); the reply's Server-Sent
 Events are read from its streaming-response API and decoded here with ``json.loads``. Measured
-under load, the SDK's own per-chunk model construction was ~30 % of a worker's CPU (NOTES.md:
+under load, the SDK's own per-chunk model construction was ~30 % of a worker's CPU (docs/field-notes.md:
 0.3 ms per token); this decoder also merges the events that arrive in one network read into one
 delta, so a busy worker sends fewer, fuller frames while an idle one still sends every token at once.
 """
