@@ -12,7 +12,7 @@ from tests.support.server import LiveServer
 from .chunk_latency import measure
 from .harness import BENCH_REPLY, LLM_FIRST_TOKEN_MS, LLM_TOKENS_PER_S, keep_off_server_core, pin_workers
 
-HTTP_LABELS = {"httpx2": "httpx2 (SDK default)", "paco": "PaCo's transport"}
+HTTP_LABELS = {"httpx2": "httpx2 (SDK default)", "paco": "urllib3 (PaCo's transport)"}
 
 
 def run(levels=(1, 100), duration: float = 20, warmup: float = 5) -> list[dict]:

@@ -1,341 +1,173 @@
-"""The HTTP/1.1 transport under the OpenAI and ElevenLabs SDKs.
+"""The HTTP transport under the OpenAI and ElevenLabs SDKs: urllib3, behind httpx's transport API.
 
-The SDKs still build every request, send it through httpx and turn statuses into their errors;
-only the wire beneath httpx is replaced. Under gevent, httpx's default transport (httpcore +
-h11) cost 70-100 µs of CPU per streamed token, this one ~50 µs (a bare socket ~25 µs); relaying
-100 conversations, the stack alone used 35-42 % of a core over httpcore and 30 % over this
-(`python -m bench stack-floor`, BENCHMARKS.md). A response head is parsed once, the body's
-chunked framing is decoded from one buffer, and whatever has arrived is handed up before the
-next wait.
+The SDKs still build every request, send it through their httpx client and turn statuses into
+their errors; beneath httpx the bytes travel over urllib3 instead of httpcore + h11, which under
+gevent cost about twice the CPU per streamed token (BENCHMARKS.md, ``python -m bench
+stack-floor``). urllib3 is cooperative once gevent has patched sockets, checks a pooled
+connection before reusing it, validates chunk sizes and Content-Length, and honours TLS settings
+and proxies: ``SSL_CERT_FILE``/``SSL_CERT_DIR`` (through httpx's own ``create_ssl_context``) and
+``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` from the environment.
 
-Only what the providers need: HTTP/1.1, TLS, keep-alive, Content-Length, chunked or
-read-to-close bodies. With a proxy set in the environment, httpx's own transport is used.
 The openai SDK is built on ``httpx2`` and the elevenlabs SDK on ``httpx`` (same API, separate
-classes), so the transport is made for the module its client comes from.
+classes), so the transport is made for the module its client comes from; each SDK client keeps
+one transport, built once per process.
 """
 from __future__ import annotations
 
-import os
-import socket
 import ssl
+import urllib.request
 from types import ModuleType
 from typing import Iterator
 
-RECV_BYTES = 65536
-MAX_HEAD_BYTES = 64 * 1024
-MAX_IDLE_PER_ORIGIN = 256  # a worker streams to a provider for each of its busy conversations
-PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    SSLError,
+)
+from urllib3.util.retry import Retry
 
+READ_BYTES = 65536
+# A worker streams to a provider for each of its busy conversations at once.
+POOL_MAXSIZE = 256
+# A connection the server closed while it sat in the pool is detected before reuse; one more try
+# covers a close that lands just as the request is sent. Nothing else is retried: the fallback
+# chain decides what happens after a failure, and read errors are never retried (not idempotent).
+RETRIES = Retry(total=1, connect=1, read=False, redirect=False, status=False, other=False)
 
 _transport_classes: dict = {}
 
 
-def provider_transport(http: ModuleType, ssl_context: ssl.SSLContext | None = None):
-    """A transport for a provider SDK's client made with ``http`` (httpx or httpx2), or None
-    for the module's own transport (a proxy is configured)."""
-    if any(os.environ.get(name) for name in PROXY_VARIABLES):
-        return None
+def provider_transport(http: ModuleType, verify: bool | str | ssl.SSLContext = True, cert=None):
+    """A transport for a provider SDK's client made with ``http`` (``httpx`` or ``httpx2``)."""
     cls = _transport_classes.get(http)
     if cls is None:
-        cls = _transport_classes[http] = type("StreamingTransport", (StreamingTransport, http.BaseTransport),
+        cls = _transport_classes[http] = type("Urllib3Transport", (Urllib3Transport, http.BaseTransport),
                                               {"http": http})
-    return cls(ssl_context)
+    return cls(verify, cert)
 
 
-class _Closed(Exception):
-    """The server closed the connection (before any byte of a response, a reused one is retried)."""
-
-
-class _Connection:
-    def __init__(self, sock: socket.socket, origin: tuple):
-        self.sock = sock
-        self.origin = origin
-        self.buffer = b""
-        self.reused = False
-
-    def recv(self) -> bytes:
-        data = self.sock.recv(RECV_BYTES)
-        if not data:
-            raise _Closed()
-        return data
-
-    def take_buffer(self) -> bytes:
-        data, self.buffer = self.buffer, b""
-        return data
-
-    def close(self) -> None:
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-
-class StreamingTransport:
-    """Mixed into ``http.BaseTransport`` by provider_transport(); ``http`` names the module."""
+class Urllib3Transport:
+    """Mixed into ``http.BaseTransport`` by ``provider_transport``; ``http`` names the module."""
 
     http: ModuleType
 
-    def __init__(self, ssl_context: ssl.SSLContext | None = None):
-        self._ssl = ssl_context
-        self._idle: dict[tuple, list[_Connection]] = {}
+    def __init__(self, verify: bool | str | ssl.SSLContext = True, cert=None):
+        self._ssl = self.http.create_ssl_context(verify=verify, cert=cert, trust_env=True)
+        self._direct = urllib3.PoolManager(maxsize=POOL_MAXSIZE, ssl_context=self._ssl, retries=RETRIES)
+        self._proxied: dict[str, urllib3.ProxyManager] = {}
 
     def handle_request(self, request):
-        timeouts = request.extensions.get("timeout") or {}
-        conn = self._idle_connection(request)
-        if conn is not None:
-            try:
-                return self._exchange(conn, request, timeouts)
-            except _Closed:
-                conn.close()  # a keep-alive connection the server had already closed: once more, fresh
-        return self._exchange(self._connect(request, timeouts), request, timeouts)
+        timeouts = request.extensions.get("timeout", {})
+        url = str(request.url)
+        try:
+            response = self._pool_for(request.url).urlopen(
+                request.method, url, body=request.read() or None, headers=_headers(request),
+                timeout=urllib3.Timeout(connect=timeouts.get("connect"), read=timeouts.get("read")),
+                preload_content=False, decode_content=False, redirect=False, assert_same_host=False)
+        except Exception as err:
+            raise _mapped(self.http, err, request, sending=True) from err
+        return self.http.Response(
+            status_code=response.status, headers=list(response.headers.items()),
+            stream=_body_class(self.http)(response, request),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode("latin-1")})
 
     def close(self) -> None:
-        for conns in self._idle.values():
-            for conn in conns:
-                conn.close()
-        self._idle.clear()
+        self._direct.clear()
+        for manager in self._proxied.values():
+            manager.clear()
 
-    def release(self, conn: _Connection) -> None:
-        idle = self._idle.setdefault(conn.origin, [])
-        if len(idle) < MAX_IDLE_PER_ORIGIN:
-            conn.reused = True
-            idle.append(conn)
-        else:
-            conn.close()
-
-    @staticmethod
-    def _origin(request) -> tuple:
-        url = request.url
-        return url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80)
-
-    def _idle_connection(self, request) -> _Connection | None:
-        idle = self._idle.get(self._origin(request))
-        return idle.pop() if idle else None
-
-    def _connect(self, request, timeouts: dict) -> _Connection:
-        http = self.http
-        scheme, host, port = origin = self._origin(request)
-        if scheme not in ("http", "https"):
-            raise http.UnsupportedProtocol(f"unsupported URL scheme {scheme!r}", request=request)
-        try:
-            sock = socket.create_connection((host, port), timeout=timeouts.get("connect"))
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if scheme == "https":
-                if self._ssl is None:
-                    self._ssl = http.create_ssl_context()
-                sock = self._ssl.wrap_socket(sock, server_hostname=host)
-        except socket.timeout as err:
-            raise http.ConnectTimeout(f"connect timeout: {err}", request=request) from None
-        except OSError as err:
-            raise http.ConnectError(f"{type(err).__name__}: {err}", request=request) from None
-        return _Connection(sock, origin)
-
-    def _exchange(self, conn: _Connection, request, timeouts: dict):
-        """Send the request and read the response head; _Closed only if nothing came back."""
-        http = self.http
-        try:
-            conn.sock.settimeout(timeouts.get("write"))
-            conn.sock.sendall(_request_bytes(request))
-            conn.sock.settimeout(timeouts.get("read"))
-            status, reason, headers = _read_head(http, conn)
-        except _Closed:
-            if conn.reused:
-                raise
-            conn.close()
-            raise http.RemoteProtocolError("server closed the connection without a response",
-                                            request=request) from None
-        except (ConnectionResetError, BrokenPipeError) as err:
-            conn.close()
-            if conn.reused:
-                raise _Closed() from None
-            raise http.ReadError(f"{type(err).__name__}: {err}", request=request) from None
-        except BaseException as err:
-            conn.close()
-            raise _mapped(http, err, request) from None
-        body = _body_class(http)(self, conn, request, headers, status)
-        return http.Response(status, headers=headers, stream=body,
-                              extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason})
+    def _pool_for(self, url):
+        proxy = _proxy_for(url.scheme, url.host)
+        if proxy is None:
+            return self._direct
+        if proxy not in self._proxied:
+            self._proxied[proxy] = urllib3.ProxyManager(proxy, maxsize=POOL_MAXSIZE, ssl_context=self._ssl,
+                                                        retries=RETRIES)
+        return self._proxied[proxy]
 
 
-def _request_bytes(request) -> bytes:
-    lines = [b"%s %s HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
-    if "host" not in request.headers:
-        lines.append(b"Host: " + request.url.netloc)
-    lines.extend(name + b": " + value for name, value in request.headers.raw)
-    return b"\r\n".join(lines) + b"\r\n\r\n" + request.read()
+def _proxy_for(scheme: str, host: str) -> str | None:
+    """The proxy the environment names for this URL (the standard library's rules), or None."""
+    if urllib.request.proxy_bypass(host):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(scheme) or proxies.get("all")
 
 
-def _read_head(http: ModuleType, conn: _Connection) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-    while True:
-        buffer = conn.take_buffer()
-        while b"\r\n\r\n" not in buffer:
-            if len(buffer) > MAX_HEAD_BYTES:
-                raise http.RemoteProtocolError("response head too large")
-            buffer += conn.recv()
-        head, conn.buffer = buffer.split(b"\r\n\r\n", 1)
-        status_line, *lines = head.split(b"\r\n")
-        parts = status_line.split(b" ", 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-            raise http.RemoteProtocolError(f"bad status line {status_line[:100]!r}")
-        status = int(parts[1])
-        if 100 <= status < 200 and status != 101:
-            continue  # 100 Continue and other interim responses precede the real one
-        headers = []
-        for line in lines:
-            name, sep, value = line.partition(b":")
-            if not sep:
-                raise http.RemoteProtocolError(f"bad header line {line[:100]!r}")
-            headers.append((name.strip(), value.strip()))
-        return status, (parts[2] if len(parts) > 2 else b""), headers
+def _headers(request) -> urllib3.HTTPHeaderDict:
+    headers = urllib3.HTTPHeaderDict()
+    for name, value in request.headers.raw:
+        headers.add(name.decode("latin-1"), value.decode("latin-1"))
+    return headers
 
 
-def _mapped(http: ModuleType, err: BaseException, request) -> BaseException:
-    if isinstance(err, http.HTTPError) or not isinstance(err, Exception):
-        return err  # already the module's, or a greenlet's timeout/kill passing through
-    if isinstance(err, socket.timeout):
-        return http.ReadTimeout(f"read timeout: {err}", request=request)
-    if isinstance(err, _Closed):
-        return http.RemoteProtocolError("server closed the connection mid-response", request=request)
+def _mapped(http: ModuleType, err: BaseException, request, sending: bool = False) -> BaseException:
+    """urllib3's error as the httpx error the SDKs map to their own (timeouts, connection)."""
+    if isinstance(err, MaxRetryError) and err.reason is not None:
+        err = err.reason
+    if isinstance(err, NewConnectionError):  # before ConnectTimeoutError: urllib3 subclasses it
+        return http.ConnectError(str(err), request=request)
+    if isinstance(err, ConnectTimeoutError):
+        return http.ConnectTimeout(str(err), request=request)
+    if isinstance(err, ReadTimeoutError):
+        return http.ReadTimeout(str(err), request=request)
+    if isinstance(err, ProxyError):
+        return http.ProxyError(str(err), request=request)
+    if isinstance(err, SSLError):
+        return http.ConnectError(str(err), request=request)
+    cause = err.args[1] if isinstance(err, ProtocolError) and len(err.args) > 1 else err
+    if sending and isinstance(cause, TimeoutError):
+        # urllib3 sends the request under the connect timeout and reports a stalled send as an
+        # aborted connection; to the SDK it is a write timeout.
+        return http.WriteTimeout(str(err), request=request)
+    if isinstance(err, (ProtocolError, ValueError, HTTPError)):  # bad framing or headers, truncated, hung up
+        return http.RemoteProtocolError(str(err), request=request)
     if isinstance(err, OSError):
-        return http.ReadError(f"{type(err).__name__}: {err}", request=request)
-    return http.RemoteProtocolError(f"{type(err).__name__}: {err}", request=request)
-
-
-_body_classes: dict = {}
+        return http.ReadError(str(err), request=request)
+    return err
 
 
 def _body_class(http: ModuleType):
-    cls = _body_classes.get(http)
+    cls = _transport_classes.get((http, "body"))
     if cls is None:
-        cls = _body_classes[http] = type("Body", (_Body, http.SyncByteStream), {"http": http})
+        cls = _transport_classes[(http, "body")] = type("Urllib3Body", (_Body, http.SyncByteStream), {"http": http})
     return cls
 
 
 class _Body:
-    """A response body, handed up as it arrives; the connection is pooled once it is all read."""
+    """The response body as it arrives: a chunked body chunk by chunk (urllib3 checks each size),
+    any other body whatever bytes are there at each read (``read1``), so an event that arrived is
+    never held back waiting for more."""
 
     http: ModuleType
 
-    def __init__(self, transport: StreamingTransport, conn: _Connection, request,
-                 headers: list[tuple[bytes, bytes]], status: int):
-        self.transport = transport
-        self.conn: _Connection | None = conn
+    def __init__(self, response: urllib3.HTTPResponse, request):
+        self.response = response
         self.request = request
-        fields = {name.lower(): value for name, value in headers}
-        self.keep_alive = b"close" not in fields.get(b"connection", b"").lower()
-        self.chunked = b"chunked" in fields.get(b"transfer-encoding", b"").lower()
-        self.length: int | None = None
-        if request.method == "HEAD" or status in (204, 304):
-            self.length = 0
-        elif not self.chunked and b"content-length" in fields:
-            try:
-                self.length = int(fields[b"content-length"])
-            except ValueError:
-                raise self.http.RemoteProtocolError("bad Content-Length", request=request) from None
-        elif not self.chunked:
-            self.keep_alive = False  # the body ends when the server closes
-        self.complete = False
 
     def __iter__(self) -> Iterator[bytes]:
-        if self.conn is None:
-            raise self.http.StreamClosed()
         try:
-            if self.chunked:
-                yield from self._chunked(self.http, self.conn)
-            elif self.length is not None:
-                yield from self._fixed(self.conn, self.length)
-            else:
-                yield from self._until_close(self.conn)
-        except BaseException as err:
-            self._discard()
-            raise _mapped(self.http, err, self.request) from None
-        self.complete = True
+            if self.response.chunked:
+                yield from self.response.read_chunked(READ_BYTES, decode_content=False)
+                return
+            while True:
+                data = self.response.read1(READ_BYTES)
+                if not data:
+                    return
+                yield data
+        except Exception as err:
+            raise _mapped(self.http, err, self.request) from err
 
     def close(self) -> None:
-        if self.conn is None:
-            return
-        if self.complete and self.keep_alive and not self.conn.buffer:
-            self.transport.release(self.conn)
-            self.conn = None
+        # A body read to its end goes back to the pool; one abandoned midway is closed.
+        if self.response.isclosed() or self.response.length_remaining == 0:
+            self.response.release_conn()
         else:
-            self._discard()
-
-    def _discard(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-    @staticmethod
-    def _fixed(conn: _Connection, length: int) -> Iterator[bytes]:
-        data = conn.take_buffer()
-        while length:
-            if not data:
-                data = conn.recv()
-            piece, data = data[:length], data[length:]
-            length -= len(piece)
-            yield piece
-        conn.buffer = data
-
-    @staticmethod
-    def _until_close(conn: _Connection) -> Iterator[bytes]:
-        data = conn.take_buffer()
-        while True:
-            if data:
-                yield data
-            try:
-                data = conn.recv()
-            except _Closed:
-                return
-
-    @staticmethod
-    def _chunked(http: ModuleType, conn: _Connection) -> Iterator[bytes]:
-        """Chunked framing decoded from one buffer; every complete piece that has arrived is
-        yielded together before waiting for more (several SSE events in one read, one piece)."""
-        buffer, out, remaining = conn.take_buffer(), [], None  # remaining None: a size line is next
-        while True:
-            if remaining is None:
-                end = buffer.find(b"\r\n")
-                if end < 0:
-                    if len(buffer) > 1024:
-                        raise http.RemoteProtocolError("bad chunk size line")
-                    if out:
-                        yield b"".join(out)
-                        out = []
-                    buffer += conn.recv()
-                    continue
-                try:
-                    remaining = int(buffer[:end].split(b";", 1)[0], 16)
-                except ValueError:
-                    raise http.RemoteProtocolError("bad chunk size line") from None
-                buffer = buffer[end + 2:]
-                if remaining == 0:
-                    break
-            elif remaining:
-                if not buffer:
-                    if out:
-                        yield b"".join(out)
-                        out = []
-                    buffer = conn.recv()
-                piece, buffer = buffer[:remaining], buffer[remaining:]
-                remaining -= len(piece)
-                out.append(piece)
-            elif len(buffer) < 2:
-                if out:
-                    yield b"".join(out)
-                    out = []
-                buffer += conn.recv()
-            elif buffer[:2] != b"\r\n":
-                raise http.RemoteProtocolError("chunk not followed by CRLF")
-            else:
-                buffer, remaining = buffer[2:], None
-        if out:
-            yield b"".join(out)
-        while True:  # trailer fields, then the blank line that ends the body
-            end = buffer.find(b"\r\n")
-            if end < 0:
-                buffer += conn.recv()
-                continue
-            line, buffer = buffer[:end], buffer[end + 2:]
-            if not line:
-                break
-        conn.buffer = buffer
+            self.response.close()
+            self.response.release_conn()

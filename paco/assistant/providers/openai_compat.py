@@ -36,11 +36,10 @@ class OpenAICompatibleProvider:
         self.models = set(models) | {default_model}
         self.max_tokens = max_tokens
         self.stream_usage = stream_usage
-        transport = provider_transport(httpx2)
         self.client = openai.OpenAI(
             api_key=api_key, base_url=base_url, max_retries=0,
             timeout=openai.Timeout(read_timeout, connect=connect_timeout),
-            http_client=openai.DefaultHttpxClient(transport=transport) if transport else None,
+            http_client=openai.DefaultHttpxClient(transport=provider_transport(httpx2)),
         )
 
     def allows(self, model: str) -> bool:
