@@ -1,0 +1,42 @@
+"""How well the safety screen does on the labelled sets in ``tests/assistant/`` (``flask assistant
+eval``, ``python -m bench assistant``, and the tests use this one function).
+
+``safety_eval.yaml`` is the set the first rules were written against; ``safety_eval_own_words.yaml``
+(issue 12) was written afterwards in participants' own words, before the rules were changed, with
+a tuning part and a held-out part: the held-out figure is the one that counts.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .safety import CATEGORIES, evaluate_set
+
+EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "assistant"
+SPLITS = ("original", "tuning", "heldout")
+
+
+def safety_messages(split: str) -> list[dict]:
+    """Labelled messages of one split: ``original``, ``tuning`` or ``heldout``."""
+    if split == "original":
+        return yaml.safe_load((EVAL_DIR / "safety_eval.yaml").read_text())["messages"]
+    own = yaml.safe_load((EVAL_DIR / "safety_eval_own_words.yaml").read_text())
+    return [{"text": text, "expect": None if category == "ordinary" else category}
+            for category, parts in own.items() for text in parts.get(split, [])]
+
+
+def safety_report(split: str) -> dict:
+    return evaluate_set(safety_messages(split))
+
+
+def safety_lines(split: str, report: dict | None = None) -> list[str]:
+    """The report as lines a person reads: recall per category, then false alarms."""
+    report = report or safety_report(split)
+    lines = [f"safety screen, {split} messages:"]
+    for category in CATEGORIES:
+        b = report[category]
+        lines.append(f"  {category:18s} recall {b['recall']:6.1%}  ({b['caught']}/{b['total']})")
+    o = report["ordinary"]
+    lines.append(f"  {'false alarms':18s} rate   {o['rate']:6.1%}  ({len(o['false_alarms'])}/{o['total']})")
+    return lines
