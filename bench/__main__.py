@@ -29,6 +29,11 @@ def main():
                      for name, key in (("knowledge base load", "kb_load_ms"), ("retrieval (BM25) per question",
                                         "search_ms"), ("safety check per message", "safety_check_ms"))],
                     ["step", "median", "p99", "samples"]))
+        print("\nSafety screen: recall per category and false alarms, by message set")
+        categories = [c for c in fig["safety"]["original"] if c != "false_alarm_rate"]
+        print(table([[split, *(f"{fig['safety'][split][c]:.1%}" for c in categories),
+                      f"{fig['safety'][split]['false_alarm_rate']:.1%}"] for split in fig["safety"]],
+                    ["set", *categories, "false alarms"]))
     if args.which in ("all", "first-audio"):
         fa = first_audio.run(turns=12 if args.quick else 60, concurrency=4)
         results["first_audio"] = fa

