@@ -51,7 +51,8 @@ def test_every_participant_error_code_is_documented():
 def test_nothing_points_outside_the_repository():
     tracked = subprocess.run(["git", "ls-files", "*.py", "*.md", "Makefile", ".ci/*"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout.split()
-    offenders = [name for name in tracked if "../shared" in (ROOT / name).read_text(errors="ignore")]
+    outside = "../" + "shared"  # spelt in two parts so that this file does not name it
+    offenders = [name for name in tracked if outside in (ROOT / name).read_text(errors="ignore")]
     assert offenders == []
 
 
