@@ -178,6 +178,10 @@ def from_environment() -> dict:
         "PACO_PROMPT_VERSION": env_str("PACO_PROMPT_VERSION"),
         "PACO_CURATED_DELAY_MS": env_int("PACO_CURATED_DELAY_MS", 25, minimum=0),
         "PACO_MAX_MESSAGE_CHARS": env_int("PACO_MAX_MESSAGE_CHARS", 2000, minimum=1),
+        # The LLM's own safety classification beside each answer (paco.assistant.second_opinion):
+        # "auto" whenever an LLM answers, "off" to rely on the rules alone.
+        "PACO_SAFETY_SECOND_OPINION": env_str("PACO_SAFETY_SECOND_OPINION", "auto"),
+        "PACO_SAFETY_SECOND_OPINION_TIMEOUT": env_float("PACO_SAFETY_SECOND_OPINION_TIMEOUT", 2.0),
         # Open chat sockets per client address and per research ID in one worker (0: no cap). A
         # clinic's tablets behind one NAT address share the first; one person's tabs, the second.
         # /metrics answers these addresses, or anyone sending "Authorization: Bearer <token>".

@@ -46,8 +46,9 @@ def _content(view, context, message, name):
 def _safety(view, context, message, name):
     if not message.safety_category:
         return ""
-    return Markup('<span class="badge badge-danger">{}</span> {}').format(
-        message.safety_category, message.safety_rule or "")
+    layer = " (missed by the rules, caught by the classifier)" if message.safety_layer == "classifier" else ""
+    return Markup('<span class="badge badge-danger">{}</span> {}{}').format(
+        message.safety_category, message.safety_rule or "", layer)
 
 
 class MessageView(StaffModelView):
@@ -55,13 +56,13 @@ class MessageView(StaffModelView):
     column_list = ["created_at", "conversation_id", "role", "status", "content", "safety",
                    "provider", "model", "prompt_version"] + METRIC_COLUMNS
     column_export_list = ["id", "created_at", "conversation_id", "role", "status", "content",
-                          "safety_category", "safety_rule", "provider", "model", "prompt_version",
+                          "safety_category", "safety_rule", "safety_layer", "provider", "model", "prompt_version",
                           "audio_url"] + METRIC_EXPORT_COLUMNS
     column_labels = {
         "conversation_id": "Conversation", "prompt_version": "Prompt",
         "metrics.first_token_ms": "First token (ms)", "metrics.first_sentence_ms": "First sentence (ms)",
         "metrics.first_audio_ms": "First audio (ms)", "metrics.total_ms": "Total (ms)",
-        "metrics.tts_ms": "TTS (ms)",
+        "metrics.tts_ms": "TTS (ms)", "safety_layer": "Safety layer",
     }
     column_formatters = {"content": _content, "safety": _safety}
     column_details_list = ["id", "created_at", "conversation_id", "role", "status", "content", "safety",
@@ -76,6 +77,6 @@ class MessageView(StaffModelView):
         FilterEqual(Message.role, "Role", options=[(r, r) for r in MESSAGE_ROLES]),
         FilterEqual(Message.status, "Status", options=[(s, s) for s in MESSAGE_STATUSES]),
         SafetyFlagFilter(),
-        "safety_category", "provider", "model", "prompt_version", "created_at",
+        "safety_category", "safety_layer", "provider", "model", "prompt_version", "created_at",
     ]
     column_default_sort = ("created_at", True)

@@ -15,6 +15,7 @@ from .prompts import load_prompt
 from .providers.curated import split_deltas
 from .reply import open_reply
 from .safety import SafetyFlag
+from .second_opinion import SecondOpinion, gate
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class Answer:
     prompt_version: str | None = None
     usage: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # providers that failed before this one answered
+    flag: SafetyFlag | None = None  # set when a safety layer decided the reply
+
+    def flagged(self, flag: SafetyFlag) -> None:
+        """A safety layer replaced the reply: it is stored as the safety reply it became."""
+        self.flag, self.provider, self.model, self.prompt_version = flag, "safety", flag.rule_id, None
 
     def close(self) -> None:
         """Stop a reply nobody will read (closes a provider's stream)."""
@@ -46,7 +52,7 @@ class Answer:
 
 
 def safety_answer(flag: SafetyFlag) -> Answer:
-    return Answer(deltas=iter(split_deltas(flag.reply)), provider="safety", model=flag.rule_id)
+    return Answer(deltas=iter(split_deltas(flag.reply)), provider="safety", model=flag.rule_id, flag=flag)
 
 
 def open_answer(config: Mapping, arm: Arm, message: str, history: list[tuple[str, str]],
@@ -60,8 +66,23 @@ def open_answer(config: Mapping, arm: Arm, message: str, history: list[tuple[str
     chain = provider_chain(config, arm.llm_provider, arm.llm_model, requested_model)
     # The knowledge base grounds an LLM's prompt; the curated provider searches it itself.
     grounded = chain and chain[0][0].name != "curated"
+    # Started before the answer's own request, so that the two run side by side.
+    opinion = _second_opinion(config, chain, message) if grounded else None
     match = default_knowledge_base().search(message) if grounded else None
     messages = build_messages(prompt, history, message, match.entry if match else None)
     reply = open_reply(chain, messages, config["PACO_LLM_FIRST_TOKEN_TIMEOUT"], config["PACO_LLM_IDLE_TIMEOUT"])
-    return Answer(deltas=reply.deltas, provider=reply.provider.name, model=reply.model,
-                  prompt_version=prompt.version, usage=reply.usage, errors=list(reply.errors))
+    answer = Answer(deltas=reply.deltas, provider=reply.provider.name, model=reply.model,
+                    prompt_version=prompt.version, usage=reply.usage, errors=list(reply.errors))
+    if opinion is not None:
+        answer.deltas = gate(reply.deltas, opinion, config["PACO_SAFETY_SECOND_OPINION_TIMEOUT"], answer.flagged)
+    return answer
+
+
+def _second_opinion(config: Mapping, chain, message: str) -> SecondOpinion | None:
+    """The LLM's own safety classification of the message, when the primary provider is an LLM."""
+    if config.get("PACO_SAFETY_SECOND_OPINION", "auto") == "off":
+        return None
+    provider, model = chain[0]
+    if not hasattr(provider, "client"):
+        return None
+    return SecondOpinion(provider, model, message, config["PACO_SAFETY_SECOND_OPINION_TIMEOUT"])

@@ -29,6 +29,7 @@ class SafetyFlag:
     category: str
     rule_id: str
     reply: str
+    layer: str = "rules"  # which layer decided: "rules" (this screen) or "classifier" (the LLM's)
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,13 @@ def _compile(pattern: str, macros: Mapping[str, str], where: str) -> re.Pattern:
         return re.compile(pattern)
     except re.error as exc:
         raise ValueError(f"{RULES_FILE.name}: bad pattern in {where}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=1)
+def category_replies(path: Path = RULES_FILE) -> dict[str, str]:
+    """The reviewed fixed reply of each category (what a flag from any layer answers)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {category: " ".join(text.split()) for category, text in data["replies"].items()}
 
 
 @functools.lru_cache(maxsize=1)

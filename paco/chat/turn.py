@@ -105,6 +105,10 @@ class Turn:
         for sentence in splitter.flush() if status == "complete" else []:
             self._sentence(sentence, speaker)
         text = "".join(parts)
+        if source is not None and source.flag is not None and flag is None:
+            # The second layer caught what the rules did not: the question carries its flag too.
+            flag = source.flag
+            self._flag_question(user_message_id, flag)
         reply_id = self._store_reply(text, status, source, flag)
         self._announce_end(reply_id, text, status, flag)
         if speaker is not None:
@@ -138,7 +142,8 @@ class Turn:
         try:
             return conversations.save_message(
                 self.frame.conversation_id, "user", self.frame.message,
-                safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None)
+                safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None,
+                safety_layer=flag.layer if flag else None)
         except Exception:
             log.exception("could not store the question")
             db.session.rollback()
@@ -198,11 +203,21 @@ class Turn:
                 self.frame.conversation_id, "assistant", text, status=status,
                 provider=source.provider if source else None, model=source.model if source else None,
                 prompt_version=source.prompt_version if source else None,
-                safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None)
+                safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None,
+                safety_layer=flag.layer if flag else None)
         except Exception:
             log.exception("could not store the assistant message")
             db.session.rollback()
             return None
+        finally:
+            db.session.close()
+
+    def _flag_question(self, message_id: int, flag) -> None:
+        try:
+            conversations.flag_message(message_id, flag.category, flag.rule_id, flag.layer)
+        except Exception:
+            log.exception("could not flag the question")
+            db.session.rollback()
         finally:
             db.session.close()
 
@@ -224,7 +239,7 @@ class Turn:
         complete = {"type": "complete", "full_response": text, "message_id": reply_id,
                     "status": status, "client_id": client_id}
         if flag is not None:  # lets the page show a safety reply as one while it is live
-            complete["safety"] = {"category": flag.category, "rule": flag.rule_id}
+            complete["safety"] = {"category": flag.category, "rule": flag.rule_id, "layer": flag.layer}
         self.outbox.send(complete)
 
     def _store_metrics(self, reply_id: int, text: str, source: Answer | None, speaker: Speaker | None) -> None:

@@ -49,6 +49,9 @@ class Message(db.Model):
     prompt_version: Mapped[str | None] = mapped_column(String(40))
     safety_category: Mapped[str | None] = mapped_column(String(40), index=True)
     safety_rule: Mapped[str | None] = mapped_column(String(100))
+    # "rules" (the screen before any model) or "classifier" (the LLM's second opinion, which
+    # caught what the rules missed: investigators read these to improve the rules)
+    safety_layer: Mapped[str | None] = mapped_column(String(20), index=True)
 
     metrics: Mapped[TurnMetrics | None] = relationship(back_populates="message", uselist=False)
 

@@ -10,6 +10,7 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Conversation, Message, TurnMetrics, utcnow
 from ..models.types import iso_utc
+from .transaction import committing
 
 HISTORY_MAX_LIMIT = 200
 
@@ -132,6 +133,13 @@ def save_message(conversation_id: str, role: str, content: str, **fields) -> int
     db.session.execute(statements.touch, {"key": conversation_id, "now": now})
     db.session.commit()
     return message_id
+
+
+def flag_message(message_id: int, category: str, rule: str, layer: str) -> None:
+    """Record a safety decision taken after the message was stored (the second layer's)."""
+    with committing() as session:
+        session.execute(db.update(Message).where(Message.id == message_id).values(
+            safety_category=category, safety_rule=rule, safety_layer=layer))
 
 
 def save_turn_metrics(message_id: int, **fields) -> None:

@@ -199,3 +199,16 @@ def test_held_out_floor():
 def test_meaning_not_phrasing(text, category):
     flag = check_message(text)
     assert (flag.category if flag else None) == category
+
+
+@pytest.mark.parametrize("text, category", [
+    ('{"category": "crisis"}', "crisis"),
+    ('Sure. {"category": "Emergency"} hope that helps', "emergency"),
+    ('{"category": "none"}', "none"),
+    ("crisis", None),            # not the JSON asked for: no decision
+    ('{"category": 3}', None),
+])
+def test_the_classifiers_answer_is_read_strictly(text, category):
+    from paco.assistant.second_opinion import category_of
+
+    assert category_of(text) == category

@@ -34,6 +34,9 @@ def server_env(standins, tmp_path, **overrides) -> dict:
         "PACO_CURATED_DELAY_MS": "0",
         "PACO_AUDIO_CACHE_DIR": str(tmp_path / "audio"),
         "PACO_LOG_LEVEL": "INFO",
+        # The second safety opinion has tests of its own (test_ws_second_opinion.py); elsewhere the
+        # stand-in's requests are the answers' alone.
+        "PACO_SAFETY_SECOND_OPINION": "off",
         # Each test signs in afresh from one address; sign-in limits have tests of their own.
         "PACO_RATE_LIMIT_AUTH": "1000/minute",
     }

@@ -13,6 +13,8 @@ real API does: a role delta, content deltas, a finish chunk, an optional usage c
     fault_after      tokens sent before "stall_after"/"drop_after"  (default 3)
     stamp            true: each delta carries its emission time, "<t:MONOTONIC>" (benchmarks)
     faults_remaining how many requests the fault applies to; null = all
+    classification   what PaCo's safety classifier request gets (default '{"category": "none"}');
+                     classify_ms delays it, classify_fault "http_500" fails it
 
 Run: ``python -m tests.standins.openai_server --port P --behaviour '{"first_token_ms": 400}'``.
 """
@@ -81,6 +83,18 @@ def make_app(state):
         model = request.get("model", "gpt-4o")
         reply = behaviour.get("reply", DEFAULT_REPLY).replace("{n}", str(len(state.requests)))
         tokens = tokenize(reply)
+        system = ((request.get("messages") or [{}])[0].get("content") or "") if request.get("messages") else ""
+        if not request.get("stream") and "safety classifier" in system:
+            # PaCo's second safety opinion: answer what the test set, after its delay.
+            gevent.sleep(behaviour.get("classify_ms", 0) / 1000)
+            if behaviour.get("classify_fault") == "http_500":
+                return _error(start_response, "500 Internal Server Error", "server_error", "classifier down")
+            reply = behaviour.get("classification", '{"category": "none"}')
+            return json_response(start_response, "200 OK", {
+                "id": "chatcmpl-classify", "object": "chat.completion", "created": int(time.time()), "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 300, "completion_tokens": 8, "total_tokens": 308},
+            })
         if not request.get("stream"):
             gevent.sleep(behaviour.get("first_token_ms", 0) / 1000)
             return json_response(start_response, "200 OK", {

@@ -1,0 +1,104 @@
+"""A second, independent safety layer: the configured LLM classifies the message beside the answer.
+
+The rules (``safety.py``) run before anything and carry the whole load offline. When an LLM
+provider answers, a short classification request to it starts with the turn, beside the answer's
+own request, so ordinary turns wait for nothing extra: the answer's text is held only until its
+first sentence is complete (``gate``), by which time the classification has normally arrived. If
+it flags the message, the held text is dropped, the answer's stream is closed, and the category's
+reviewed reply is sent instead: nothing of the original answer was shown or spoken. If the
+classifier fails or is late (``PACO_SAFETY_SECOND_OPINION_TIMEOUT``), the answer goes on.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Iterator
+
+import gevent
+
+from ..speech.sentences import SentenceSplitter
+from .providers.curated import split_deltas
+from .safety import CATEGORIES, SafetyFlag, category_replies
+
+log = logging.getLogger("paco.assistant.second_opinion")
+
+CLASSIFIER_PROMPT = """\
+You are the safety classifier of PaCo, an education assistant for people with peripheral artery
+disease (P.A.D.) in a research study. Read the participant's message and decide whether it needs
+a fixed safety reply instead of education. Categories:
+- emergency: signs of a heart attack, stroke, a limb losing its blood supply, heavy bleeding,
+  trouble breathing, fainting, a severe allergic reaction, happening now (to them or someone near)
+- crisis: thoughts, plans or preparations of suicide or self-harm, however indirectly said
+- urgent: needs their care team today (a wound going bad, rest pain, a medicine side effect that
+  needs a call, a double dose, problems after a procedure)
+- medication_change: they stopped, skipped, or changed a medicine, or plan to, on their own
+- none: anything else, including general questions about these signs and past events
+Answer with JSON only: {"category": "<emergency|crisis|urgent|medication_change|none>"}"""
+
+_JSON_OBJECT = re.compile(r"\{.*?\}", re.S)
+
+
+class SecondOpinion:
+    """One classification request, started at once in its own greenlet."""
+
+    def __init__(self, provider, model: str, message: str, timeout: float):
+        self.provider_name = provider.name
+        self._greenlet = gevent.spawn(self._ask, provider.client, model, message, timeout)
+
+    @staticmethod
+    def _ask(client, model: str, message: str, timeout: float) -> str | None:
+        response = client.chat.completions.create(
+            model=model, temperature=0, max_tokens=20, timeout=timeout,
+            messages=[{"role": "system", "content": CLASSIFIER_PROMPT}, {"role": "user", "content": message}])
+        return category_of(response.choices[0].message.content or "")
+
+    def verdict(self, wait: float) -> SafetyFlag | None:
+        """The classifier's flag, or None when it says none, failed, or is later than ``wait`` s."""
+        try:
+            category = self._greenlet.get(timeout=wait)
+        except gevent.Timeout:
+            self._greenlet.kill(block=False)
+            log.warning({"event": "second_opinion_late", "provider": self.provider_name, "waited_s": wait})
+            return None
+        except Exception as err:  # the answer must never depend on the classifier being up
+            log.warning({"event": "second_opinion_failed", "provider": self.provider_name,
+                         "error": type(err).__name__})
+            return None
+        if category not in CATEGORIES:
+            return None
+        return SafetyFlag(category=category, rule_id=f"classifier.{category}",
+                          reply=category_replies()[category], layer="classifier")
+
+
+def category_of(text: str) -> str | None:
+    """The category in the classifier's answer (a JSON object, perhaps wrapped in prose)."""
+    match = _JSON_OBJECT.search(text)
+    try:
+        value = json.loads(match.group(0)).get("category") if match else None
+    except (ValueError, AttributeError):
+        value = None
+    return value.strip().lower() if isinstance(value, str) else None
+
+
+def gate(deltas: Iterator[str], opinion: SecondOpinion, wait: float, on_flag) -> Iterator[str]:
+    """The answer's deltas, held until the first sentence is complete and the classifier answered.
+
+    ``on_flag(flag)`` is called when the classifier flags the message; the safety reply's deltas
+    are yielded instead of the answer's, whose stream is closed unread.
+    """
+    held: list[str] = []
+    splitter = SentenceSplitter()
+    for delta in deltas:
+        held.append(delta)
+        if splitter.feed(delta):
+            break
+    flag = opinion.verdict(wait)
+    if flag is not None:
+        if hasattr(deltas, "close"):
+            deltas.close()
+        on_flag(flag)
+        yield from split_deltas(flag.reply)
+        return
+    yield from held
+    yield from deltas

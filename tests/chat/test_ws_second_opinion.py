@@ -1,0 +1,85 @@
+"""The second safety layer over a live socket: the LLM's classification runs beside the answer; a
+flag replaces the answer before any of its text is shown or spoken; a failed or late classifier
+costs the answer nothing."""
+from __future__ import annotations
+
+import pytest
+
+from paco.assistant.safety import category_replies
+from paco.extensions import db
+from paco.models import Message
+from tests.support.chat import ChatClient, sign_in, types
+from tests.support.server import LiveServer
+
+from .conftest import server_env
+
+ORIGINAL = "The sea is calm today. Boats are out. Enjoy the view."
+MISSED_BY_RULES = "i keep thinking about the quiet of the deep water"
+
+
+@pytest.fixture(scope="module")
+def opinion_server(database_url, standins, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("second-opinion")
+    env = {"DATABASE_URL": database_url, **server_env(standins, tmp), "PACO_SAFETY_SECOND_OPINION": "auto",
+           "PACO_SAFETY_SECOND_OPINION_TIMEOUT": "1", "PACO_TTS_PROVIDER": "elevenlabs"}
+    server = LiveServer(env, log_path=str(tmp / "server.log")).start()
+    yield server
+    server.stop()
+
+
+def _ask(chat, server, message, research_id="RID001"):
+    client = ChatClient(server, sign_in(server, research_id), research_id)
+    try:
+        client.ask(message, conversation_id=f"c-{research_id}")
+        return client.turn()
+    finally:
+        client.close()
+
+
+def _rows(chat, conversation_id):
+    with chat.app.app_context():
+        rows = db.session.execute(db.select(Message).where(Message.conversation_id == conversation_id)
+                                  .order_by(Message.id)).scalars().all()
+        db.session.remove()
+    return rows
+
+
+def test_a_message_the_rules_miss_is_caught_before_any_of_the_answer_is_shown(chat, opinion_server):
+    chat.openai.configure(reply=ORIGINAL, first_token_ms=300, tokens_per_s=40,
+                          classification='{"category": "crisis"}', classify_ms=100)
+    frames = _ask(chat, opinion_server, MISSED_BY_RULES)
+    shown = "".join(f["content"] for f in frames if f["type"] == "chunk")
+    spoken = " ".join(f["text"] for f in frames if f["type"] == "audio")
+    complete = next(f for f in frames if f["type"] == "complete")
+    assert "sea" not in shown.lower() and "sea" not in spoken.lower()
+    assert shown == complete["full_response"] == category_replies()["crisis"]
+    assert complete["safety"] == {"category": "crisis", "rule": "classifier.crisis", "layer": "classifier"}
+    question, reply = _rows(chat, "c-RID001")
+    assert (question.safety_category, question.safety_layer) == ("crisis", "classifier")
+    assert (reply.provider, reply.model, reply.safety_layer) == ("safety", "classifier.crisis", "classifier")
+
+
+def test_an_ordinary_message_gets_its_answer(chat, opinion_server):
+    chat.openai.configure(reply=ORIGINAL, classification='{"category": "none"}')
+    frames = _ask(chat, opinion_server, "what is the sea like", "RID002")
+    complete = next(f for f in frames if f["type"] == "complete")
+    assert complete["full_response"] == ORIGINAL and "safety" not in complete
+    assert types(frames)[0] == "saved" and "chunk" in types(frames)
+
+
+@pytest.mark.parametrize("behaviour", [{"classify_fault": "http_500"}, {"classify_ms": 3000,
+                                                                          "classification": '{"category": "crisis"}'}])
+def test_a_failed_or_late_classifier_costs_the_answer_nothing(chat, opinion_server, behaviour):
+    chat.openai.configure(reply=ORIGINAL, **behaviour)
+    frames = _ask(chat, opinion_server, "tell me about the sea", "RID003")
+    complete = next(f for f in frames if f["type"] == "complete")
+    assert complete["full_response"] == ORIGINAL and complete["status"] == "complete"
+    question, reply = _rows(chat, "c-RID003")
+    assert question.safety_layer is None and reply.provider == "openai"
+
+
+def test_the_rules_still_answer_first_and_say_so(chat, opinion_server):
+    chat.openai.configure(reply=ORIGINAL, classification='{"category": "none"}')
+    frames = _ask(chat, opinion_server, "i have crushing chest pain right now", "RID004")
+    complete = next(f for f in frames if f["type"] == "complete")
+    assert complete["safety"]["layer"] == "rules" and complete["safety"]["category"] == "emergency"
