@@ -85,7 +85,8 @@ def test_emergency_gets_the_fixed_reply_and_the_flag_is_stored(offline):
     assert "911" in complete["full_response"]
     rows, _ = stored(app)
     user, reply = rows
-    assert complete["safety"] == {"category": "emergency", "rule": reply.safety_rule}
+    assert complete["safety"] == {"category": "emergency", "rule": reply.safety_rule, "layer": "rules"}
+    assert (user.safety_layer, reply.safety_layer) == ("rules", "rules")
     assert (user.safety_category, reply.safety_category) == ("emergency", "emergency")
     assert user.safety_rule and user.safety_rule == reply.safety_rule
     assert (reply.provider, reply.model) == ("safety", user.safety_rule)
