@@ -2,8 +2,9 @@
 
 The rules (``safety.py``) run before anything and carry the whole load offline. When an LLM
 provider answers, a short classification request to it starts with the turn, beside the answer's
-own request, so ordinary turns wait for nothing extra: the answer's text is held only until its
-first sentence is complete (``gate``), by which time the classification has normally arrived. If
+own request, so ordinary turns wait for nothing extra: the answer's text is held until the
+classification has arrived, which is normally about when the answer's first words do, and at the
+latest until its first sentence is complete (``gate``). If
 it flags the message, the held text is dropped, the answer's stream is closed, and the category's
 reviewed reply is sent instead: nothing of the original answer was shown or spoken. If the
 classifier fails or is late (``PACO_SAFETY_SECOND_OPINION_TIMEOUT``), the answer goes on.
@@ -53,6 +54,9 @@ class SecondOpinion:
             messages=[{"role": "system", "content": CLASSIFIER_PROMPT}, {"role": "user", "content": message}])
         return category_of(response.choices[0].message.content or "")
 
+    def ready(self) -> bool:
+        return self._greenlet.ready()
+
     def verdict(self, wait: float) -> SafetyFlag | None:
         """The classifier's flag, or None when it says none, failed, or is later than ``wait`` s."""
         try:
@@ -82,7 +86,8 @@ def category_of(text: str) -> str | None:
 
 
 def gate(deltas: Iterator[str], opinion: SecondOpinion, wait: float, on_flag) -> Iterator[str]:
-    """The answer's deltas, held until the first sentence is complete and the classifier answered.
+    """The answer's deltas, held until the classifier has answered; at the latest, at the end of
+    the first sentence, where it waits up to ``wait`` seconds for it.
 
     ``on_flag(flag)`` is called when the classifier flags the message; the safety reply's deltas
     are yielded instead of the answer's, whose stream is closed unread.
@@ -91,7 +96,7 @@ def gate(deltas: Iterator[str], opinion: SecondOpinion, wait: float, on_flag) ->
     splitter = SentenceSplitter()
     for delta in deltas:
         held.append(delta)
-        if splitter.feed(delta):
+        if opinion.ready() or splitter.feed(delta):
             break
     flag = opinion.verdict(wait)
     if flag is not None:
