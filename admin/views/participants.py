@@ -31,12 +31,16 @@ class CohortView(StaffModelView):
     column_searchable_list = ["name", "description"]
     column_default_sort = "name"
     form_columns = ["name", "description", "llm_provider", "llm_model", "prompt_version",
-                    "tts_enabled", "tts_voice"]
+                    "tts_enabled", "tts_voice", "daily_llm_tokens", "daily_tts_chars"]
     form_choices = {"llm_provider": PROVIDER_CHOICES}
     form_args = {
         "llm_model": {"description": "Empty: the server's configured model."},
         "prompt_version": {"description": "Empty: the server's current prompt version."},
         "tts_voice": {"description": "Empty: the server's default voice."},
+        "daily_llm_tokens": {"label": "Daily LLM tokens per participant",
+                             "description": "0: no cap. Past it, answers come from the offline knowledge base."},
+        "daily_tts_chars": {"label": "Daily speech characters per participant",
+                            "description": "0: no cap. Past it, answers are shown but not spoken."},
     }
 
     def check(self, cohort):

@@ -27,6 +27,8 @@ class Arm:
     prompt_version: str | None = None
     tts_enabled: bool = True
     tts_voice: str | None = None
+    daily_llm_tokens: int = 0  # caps per research ID and UTC day; 0 = unlimited
+    daily_tts_chars: int = 0
 
 
 @dataclass

@@ -162,7 +162,8 @@ def _authorize(frame) -> tuple[str, float, Arm]:
     if cohort is None:
         return research_id, expires, Arm()
     return research_id, expires, Arm(cohort.llm_provider, cohort.llm_model, cohort.prompt_version,
-                                     cohort.tts_enabled, cohort.tts_voice)
+                                     cohort.tts_enabled, cohort.tts_voice, cohort.daily_llm_tokens or 0,
+                                     cohort.daily_tts_chars or 0)
 
 
 def _check_rate(research_id: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import gevent
 from flask import Flask
@@ -22,7 +22,8 @@ from ..assistant.reply import NoProviderAnswered
 from ..assistant.safety import check_message
 from ..errors import PacoError
 from ..extensions import db
-from ..services import conversations
+from ..models.types import iso_utc
+from ..services import conversations, quotas
 from ..speech.sentences import SentenceSplitter
 from . import runtime
 from .frames import ChatFrame, error, error_frame
@@ -61,6 +62,8 @@ class Turn:
         self.errors: list[str] = []
         self.sentences = 0
         self.history: list[tuple[str, str]] = []
+        self.arm = request.arm  # this turn's settings: a daily cap reached narrows them
+        self.notice: dict | None = None
 
     def _ms(self, at: float | None) -> float | None:
         return None if at is None else round((at - self.t0) * 1000, 2)
@@ -80,6 +83,8 @@ class Turn:
             return
         self.outbox.send({"type": "user_message_saved", "message_id": user_message_id,
                           "client_id": self.frame.client_id})
+        if self.notice is not None:
+            self.outbox.send(self.notice)
         speaker = self._speaker()
         splitter = SentenceSplitter()
         parts: list[str] = []
@@ -129,6 +134,7 @@ class Turn:
         try:
             conversations.open_conversation(research_id, conversation_id)
             self.history = conversations.recent_turns(conversation_id, 2 * self.config["PACO_HISTORY_TURNS"])
+            self._apply_quota(research_id)
         except PacoError as err:
             db.session.close()
             self.outbox.send(error_frame(err, client_id=self.frame.client_id))
@@ -137,6 +143,19 @@ class Turn:
             db.session.close()
             raise
         return True
+
+    def _apply_quota(self, research_id: str) -> None:
+        """Past a daily cap the turn answers without the LLM, or without speech, and says so."""
+        state = quotas.quota_state(research_id, self.arm.daily_llm_tokens, self.arm.daily_tts_chars)
+        if state is None or not state.any:
+            return
+        self.arm = replace(self.arm, llm_provider="curated" if state.llm_reached else self.arm.llm_provider,
+                           tts_enabled=self.arm.tts_enabled and not state.tts_reached)
+        self.notice = {"type": "notice", "code": "quota_reached", "message": quotas.quota_message(state),
+                       "resets_at": iso_utc(state.resets_at), "client_id": self.frame.client_id}
+        for name, reached in (("quota_llm", state.llm_reached), ("quota_tts", state.tts_reached)):
+            if reached:
+                metrics.LIMIT_HITS.labels(name).inc()
 
     def _store_question(self, flag) -> int | None:
         try:
@@ -164,10 +183,10 @@ class Turn:
             answer.kill()
 
     def _speaker(self) -> Speaker | None:
-        if not self.request.arm.tts_enabled:
+        if not self.arm.tts_enabled:
             return None
         try:
-            tts = runtime.tts_provider(self.app, self.request.arm.tts_voice)
+            tts = runtime.tts_provider(self.app, self.arm.tts_voice)
         except ValueError as err:
             log.error({"event": "tts_unusable", "error": str(err)})
             return None
@@ -177,7 +196,7 @@ class Turn:
 
     def _answer_or_failure(self, flag) -> tuple[Answer | None, NoProviderAnswered | None]:
         try:
-            return open_answer(self.config, self.request.arm, self.frame.message, self.history, flag,
+            return open_answer(self.config, self.arm, self.frame.message, self.history, flag,
                                self.frame.model), None
         except NoProviderAnswered as err:
             return None, err

@@ -28,6 +28,9 @@ class Cohort(db.Model):
     prompt_version: Mapped[str | None] = mapped_column(String(40))
     tts_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     tts_voice: Mapped[str | None] = mapped_column(String(100))
+    # Daily caps per research ID (0 = unlimited): what PaCo pays for, per token and per character.
+    daily_llm_tokens: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    daily_tts_chars: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     research_ids: Mapped[list[ResearchID]] = relationship(back_populates="cohort")

@@ -99,6 +99,7 @@ export class Turns {
       case 'audio_end':
       case 'audio_error': return this._end(frame);
       case 'error': return this._error(frame);
+      case 'notice': return this.hooks.notice(frame.message);
       default: return undefined;
     }
   }
