@@ -11,10 +11,26 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import gevent
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from .providers import ChatProvider, ProviderError
 
 log = logging.getLogger("paco.assistant.reply")
+
+
+RATE_LIMIT_TRIES = 3
+RATE_LIMIT_MAX_WAIT = 4.0
+
+
+def _rate_limited(err: BaseException) -> bool:
+    return isinstance(err, ProviderError) and err.rate_limited
+
+
+def _backoff(state) -> float:
+    """The provider's Retry-After if it gave one, else 0.25 s doubling, never over 4 s."""
+    err = state.outcome.exception()
+    exponential = 0.25 * 2 ** (state.attempt_number - 1)
+    return min(RATE_LIMIT_MAX_WAIT, getattr(err, "retry_after", None) or exponential)
 
 
 class NoProviderAnswered(Exception):
@@ -41,8 +57,13 @@ def open_reply(chain: list[tuple[ChatProvider, str]], messages: list[dict],
         timer = gevent.Timeout(first_token_timeout)
         timer.start()
         try:
-            stream = provider.stream(messages, model, usage)
-            first = next(stream)
+            # A 429 is tried again after a pause, within the first-token budget (the timer above
+            # ends the waiting too); anything else moves on to the next provider at once.
+            for attempt in Retrying(retry=retry_if_exception(_rate_limited), stop=stop_after_attempt(RATE_LIMIT_TRIES),
+                                    wait=_backoff, sleep=gevent.sleep, reraise=True):
+                with attempt:
+                    stream = provider.stream(messages, model, usage)
+                    first = next(stream)
         except gevent.Timeout as fired:
             if fired is not timer:
                 raise

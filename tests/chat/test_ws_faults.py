@@ -159,3 +159,24 @@ def test_the_database_connections_dropped_under_a_running_server_the_next_turn_w
         ["user_message_saved", "complete"], frames
     rows, _ = stored(chat.app, "survives", wait_for_assistant=2)
     assert [r.role for r in rows] == ["user", "assistant", "user", "assistant"]
+
+
+def test_a_rate_limited_provider_is_tried_again_within_the_turns_budget(chat):
+    chat.openai.configure(fault="http_429", faults_remaining=2)
+    client = chat.connect()
+    client.ask("What is P.A.D.?", conversation_id="rate-limited")
+    complete = next(f for f in client.turn() if f["type"] == "complete")
+    assert complete["status"] == "complete"
+    rows, _ = stored(chat.app, "rate-limited")
+    assert rows[1].provider == "openai"  # answered by the model after two 429s, not the fallback
+    assert len(chat.openai.requests()) == 3
+
+
+def test_a_provider_that_stays_rate_limited_falls_back(chat):
+    chat.openai.configure(fault="http_429")
+    client = chat.connect()
+    client.ask("What is P.A.D.?", conversation_id="still-limited")
+    complete = next(f for f in client.turn() if f["type"] == "complete")
+    rows, (metrics,) = stored(chat.app, "still-limited")
+    assert complete["status"] == "complete" and rows[1].provider == "curated"
+    assert "openai: http 429" in metrics.error_detail

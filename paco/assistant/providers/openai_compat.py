@@ -56,7 +56,8 @@ class OpenAICompatibleProvider:
                 model=model, messages=[], stream=True, max_tokens=self.max_tokens, temperature=0.3,
                 extra_body={"messages": messages}, **extra).__enter__()
         except openai.APIStatusError as err:
-            raise ProviderError(self.name, f"http {err.status_code}") from None
+            raise ProviderError(self.name, f"http {err.status_code}", rate_limited=err.status_code == 429,
+                                retry_after=_retry_after(err.response)) from None
         except openai.APITimeoutError:
             raise ProviderError(self.name, "timeout") from None
         except openai.APIConnectionError:
@@ -83,6 +84,13 @@ class OpenAICompatibleProvider:
             yield text
         if not decoder.done:
             raise ProviderError(self.name, "stream ended without [DONE]")
+
+
+def _retry_after(response) -> float | None:
+    try:
+        return float(response.headers.get("retry-after"))
+    except (TypeError, ValueError):
+        return None
 
 
 class SSEDeltas:
