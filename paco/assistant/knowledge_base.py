@@ -56,7 +56,9 @@ our out over own please pls really right same say she should so some someone som
 sure take taken takes taking tell than that thats the their them then there these they thing things
 this those through to too took u under until up us very wanna want was way we well were what whats
 when where which while who why will wish with without would yes yet you your youre
-""".split())
+exactly basically simply simple plain words mean means meaning explain anyway honestly kind sort quick
+question bit
+""".split())  # the second-to-last line: how people frame a question ("what is pad exactly"), not what it is about
 
 # Phrases first (they span words), then single words. Both sides of the index go through this,
 # so the entries may use either form.
