@@ -6,7 +6,7 @@ the database or any model, so reviewers can check content and rules from a termi
 
 import click
 
-from paco.assistant.evaluation import SPLITS, safety_lines
+from paco.assistant.evaluation import SPLITS, retrieval_lines, safety_lines
 from paco.assistant.knowledge_base import NO_MATCH_REPLY, default_knowledge_base
 from paco.assistant.safety import check_message
 
@@ -26,6 +26,8 @@ def evaluate(split: str) -> None:
     """
     for name in SPLITS if split == "all" else (split,):
         click.echo("\n".join(safety_lines(name)))
+        if name != "original":
+            click.echo("\n".join(retrieval_lines(name)))
 
 
 @assistant_cli.command("ask", with_appcontext=False)
