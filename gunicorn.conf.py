@@ -27,6 +27,22 @@ loglevel = os.environ.get("PACO_GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def post_worker_init(worker):
+    """On SIGTERM (a restart or a rolling deploy) the worker stops accepting; this then lets each
+    chat socket finish the turn it is in and closes it with 1001, so pages reconnect at once
+    (to any instance) instead of waiting out the grace period and seeing the connection drop."""
+    import gevent
+
+    def watch():
+        while worker.alive:
+            gevent.sleep(0.25)
+        from paco.chat.sessions import going_away  # the app is loaded by now
+
+        going_away(max(1.0, graceful_timeout - 5))
+
+    gevent.spawn(watch)
+
+
 def on_starting(server):
     wanted = worker_connections + 256
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

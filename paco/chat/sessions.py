@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections import Counter, defaultdict
 
 import gevent
@@ -23,13 +24,22 @@ from .frames import error
 
 log = logging.getLogger("paco.security")
 
+CLOSE_GOING_AWAY = 1001
 CLOSE_SESSION_ENDED = 4001
 CLOSE_TOO_MANY = 4029
 CLOSE_POLICY = 1008
 MALFORMED_LIMIT = 25
 # The error frame sent just before each close.
 ERROR_CODES = {CLOSE_SESSION_ENDED: "invalid_token", CLOSE_TOO_MANY: "too_many_connections",
-               CLOSE_POLICY: "too_many_bad_frames"}
+               CLOSE_POLICY: "too_many_bad_frames", CLOSE_GOING_AWAY: "going_away"}
+_registries: weakref.WeakSet = weakref.WeakSet()
+
+
+def going_away(grace: float) -> None:
+    """The worker is stopping: every socket finishes its turn in progress (up to ``grace`` s), then
+    is closed with 1001 so that its page reconnects at once."""
+    sessions = [s for registry in list(_registries) for held in registry.by_ip_sessions.values() for s in held]
+    gevent.joinall([gevent.spawn(s.close_when_idle, grace) for s in sessions], timeout=grace + 1)
 
 
 class ChatSession:
@@ -42,6 +52,7 @@ class ChatSession:
         self.malformed = 0
         self._watch: gevent.Greenlet | None = None
         self.closed = False
+        self.busy = 0  # turns accepted and not yet finished
 
     def signed_in(self, research_id: str, expires: float | None) -> bool:
         """Bind the socket to the frame's participant; False if that is one socket too many."""
@@ -59,6 +70,12 @@ class ChatSession:
         """Count malformed frames in a row; True once the socket should be closed for it."""
         self.malformed = self.malformed + 1 if malformed else 0
         return self.malformed >= MALFORMED_LIMIT
+
+    def close_when_idle(self, grace: float) -> None:
+        deadline = time.monotonic() + grace
+        while self.busy and time.monotonic() < deadline:
+            gevent.sleep(0.1)
+        self.end(CLOSE_GOING_AWAY, "server restarting", "PaCo is restarting. Reconnecting…")
 
     def _expired(self) -> None:
         self.end(CLOSE_SESSION_ENDED, "session expired", "Your session has expired. Please sign in again.")
@@ -86,7 +103,9 @@ class OpenSockets:
     def __init__(self, per_ip: int, per_participant: int):
         self.per_ip, self.per_participant = per_ip, per_participant
         self.by_ip: Counter = Counter()
+        self.by_ip_sessions: dict[str, set[ChatSession]] = defaultdict(set)
         self.by_participant: dict[str, set[ChatSession]] = defaultdict(set)
+        _registries.add(self)
         events.access_changed.connect(self._access_changed)  # weakly: the app owns the registry
 
     def open(self, ws, outbox, ip: str) -> ChatSession | None:
@@ -99,6 +118,7 @@ class OpenSockets:
                         "Too many chat connections from this network. Please close another PaCo window.")
             return None
         self.by_ip[ip] += 1
+        self.by_ip_sessions[ip].add(session)
         metrics.OPEN_SOCKETS.inc()
         return session
 
@@ -118,6 +138,9 @@ class OpenSockets:
         return True
 
     def release(self, session: ChatSession) -> None:
+        self.by_ip_sessions.get(session.ip, set()).discard(session)
+        if not self.by_ip_sessions.get(session.ip, True):
+            del self.by_ip_sessions[session.ip]
         if session.ip in self.by_ip:
             metrics.OPEN_SOCKETS.dec()
             self.by_ip[session.ip] -= 1

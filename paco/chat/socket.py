@@ -83,7 +83,8 @@ def chat_socket(ws):
             raw = ws.receive()
             accepted, malformed = _accept(raw, outbox, session, time.monotonic())
             if accepted is not None:
-                turns.put(accepted)
+                session.busy += 1
+                turns.put((session, accepted))
             if session.frame_was_malformed(malformed):
                 session.end(CLOSE_POLICY, "too many malformed frames",
                             f"{MALFORMED_LIMIT} malformed frames in a row: closing this connection.")
@@ -101,13 +102,15 @@ def chat_socket(ws):
 
 
 def _run_turns(app, outbox: Outbox, turns: Queue) -> None:
-    for turn in iter(turns.get, None):
+    for session, turn in iter(turns.get, None):
         try:
             run_turn(app, outbox, turn)
         except Exception:
             log.exception("chat turn failed")
             outbox.send(error("internal", "Something went wrong with that answer. Please ask again.",
                               client_id=turn.frame.client_id))
+        finally:
+            session.busy -= 1
 
 
 def _accept(raw, outbox: Outbox, session: ChatSession, received: float) -> tuple[TurnRequest | None, bool]:

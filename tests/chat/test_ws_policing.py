@@ -113,3 +113,26 @@ def test_a_stream_of_malformed_frames_closes_the_socket(chat):
     client.send("the 25th in a row")
     code, frames = client.closed_with()
     assert code == 1008 and [f["code"] for f in frames[-2:]] == ["bad_request", "too_many_bad_frames"]
+
+
+def test_a_stopping_server_finishes_the_turn_then_closes_with_1001(chat, database_url, standins, tmp_path):
+    import signal
+
+    server = LiveServer({"DATABASE_URL": database_url, **server_env(standins, tmp_path), "PACO_TTS_PROVIDER": "none",
+                         "PACO_GRACEFUL_TIMEOUT": "20"}, log_path=str(tmp_path / "server.log")).start()
+    try:
+        chat.openai.configure(reply="One step. Two steps. Three steps. Four steps.", tokens_per_s=6)
+        token = sign_in(server, "RID010")
+        busy, idle = ChatClient(server, token, "RID010"), ChatClient(server, token, "RID010")
+        busy.ask("What is P.A.D.?", conversation_id="restart")
+        assert busy.recv()["type"] == "user_message_saved"
+        server.proc.send_signal(signal.SIGTERM)  # what a restart or a rolling deploy sends
+        code, _ = idle.closed_with(timeout=5)
+        assert code == 1001
+        code, frames = busy.closed_with(timeout=15)
+        assert code == 1001
+        complete = next(f for f in frames if f["type"] == "complete")
+        assert complete["status"] == "complete" and complete["full_response"].endswith("Four steps.")
+        assert frames[-1]["code"] == "going_away"
+    finally:
+        server.stop()
