@@ -44,11 +44,16 @@ def server_env(standins, tmp_path, **overrides) -> dict:
     return env
 
 
+def start_server(database_url, standins, tmp, **overrides) -> LiveServer:
+    """A live PaCo on this run's database and the stand-ins, with settings changed for a test."""
+    return LiveServer({"DATABASE_URL": database_url, **server_env(standins, tmp, **overrides)},
+                      log_path=str(tmp / "server.log")).start()
+
+
 @pytest.fixture(scope="module")
 def chat_server(database_url, standins, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("chat-server")
-    server = LiveServer({"DATABASE_URL": database_url, **server_env(standins, tmp)},
-                        log_path=str(tmp / "server.log")).start()
+    server = start_server(database_url, standins, tmp)
     server.audio_dir = tmp / "audio"
     yield server
     server.stop()

@@ -10,17 +10,14 @@ import jwt
 import pytest
 
 from tests.support.chat import ChatClient, sign_in
-from tests.support.server import LiveServer
 
-from .conftest import server_env
+from .conftest import start_server
 
 
 @pytest.fixture(scope="module")
 def capped_server(database_url, standins, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("capped-server")
-    env = {"DATABASE_URL": database_url, **server_env(standins, tmp), "PACO_TTS_PROVIDER": "none",
-           "PACO_MAX_SOCKETS_PER_IP": "4", "PACO_MAX_SOCKETS_PER_PARTICIPANT": "2"}
-    server = LiveServer(env, log_path=str(tmp / "server.log")).start()
+    server = start_server(database_url, standins, tmp_path_factory.mktemp("capped-server"),
+                          PACO_TTS_PROVIDER="none", PACO_MAX_SOCKETS_PER_IP="4", PACO_MAX_SOCKETS_PER_PARTICIPANT="2")
     yield server
     server.stop()
 
@@ -118,8 +115,7 @@ def test_a_stream_of_malformed_frames_closes_the_socket(chat):
 def test_a_stopping_server_finishes_the_turn_then_closes_with_1001(chat, database_url, standins, tmp_path):
     import signal
 
-    server = LiveServer({"DATABASE_URL": database_url, **server_env(standins, tmp_path), "PACO_TTS_PROVIDER": "none",
-                         "PACO_GRACEFUL_TIMEOUT": "20"}, log_path=str(tmp_path / "server.log")).start()
+    server = start_server(database_url, standins, tmp_path, PACO_TTS_PROVIDER="none", PACO_GRACEFUL_TIMEOUT="20")
     try:
         chat.openai.configure(reply="One step. Two steps. Three steps. Four steps.", tokens_per_s=6)
         token = sign_in(server, "RID010")

@@ -9,9 +9,8 @@ from paco.assistant.safety import category_replies
 from paco.extensions import db
 from paco.models import Message
 from tests.support.chat import ChatClient, sign_in, types
-from tests.support.server import LiveServer
 
-from .conftest import server_env
+from .conftest import start_server
 
 ORIGINAL = "The sea is calm today. Boats are out. Enjoy the view."
 MISSED_BY_RULES = "i keep thinking about the quiet of the deep water"
@@ -19,10 +18,8 @@ MISSED_BY_RULES = "i keep thinking about the quiet of the deep water"
 
 @pytest.fixture(scope="module")
 def opinion_server(database_url, standins, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("second-opinion")
-    env = {"DATABASE_URL": database_url, **server_env(standins, tmp), "PACO_SAFETY_SECOND_OPINION": "auto",
-           "PACO_SAFETY_SECOND_OPINION_TIMEOUT": "1", "PACO_TTS_PROVIDER": "elevenlabs"}
-    server = LiveServer(env, log_path=str(tmp / "server.log")).start()
+    server = start_server(database_url, standins, tmp_path_factory.mktemp("second-opinion"),
+                          PACO_SAFETY_SECOND_OPINION="auto", PACO_SAFETY_SECOND_OPINION_TIMEOUT="1")
     yield server
     server.stop()
 
