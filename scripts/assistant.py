@@ -6,9 +6,11 @@ the database or any model, so reviewers can check content and rules from a termi
 
 import click
 
-from paco.assistant.evaluation import SPLITS, retrieval_lines, safety_lines
+from paco.assistant.evaluation import retrieval_report
 from paco.assistant.knowledge_base import NO_MATCH_REPLY, default_knowledge_base
 from paco.assistant.safety import check_message
+from paco.assistant.safety_evaluation import SPLITS as SAFETY_SPLITS
+from paco.assistant.safety_evaluation import safety_lines
 
 from .cli import PacoGroup
 
@@ -16,18 +18,19 @@ assistant_cli = PacoGroup("assistant", help="Try PaCo's offline knowledge and sa
 
 
 @assistant_cli.command("eval", with_appcontext=False)
-@click.option("--split", type=click.Choice(["all", *SPLITS]), default="all", show_default=True,
-              help="original: the first set; tuning / heldout: issue 12's set in participants' own words.")
-def evaluate(split: str) -> None:
-    """Recall per category and false alarms of the safety screen on the labelled message sets.
+def evaluate() -> None:
+    """How the safety screen and the knowledge base do on their labelled sets in tests/assistant/.
 
-    The held-out part of the participants' own words was not used while writing the rules: its
-    figure is the one that counts.
+    Held-out parts were not used while writing rules and entries: their figures are the ones that
+    count.
     """
-    for name in SPLITS if split == "all" else (split,):
+    for name in SAFETY_SPLITS:
         click.echo("\n".join(safety_lines(name)))
-        if name != "original":
-            click.echo("\n".join(retrieval_lines(name)))
+    for split in ("tuning", "heldout"):
+        r = retrieval_report(split)
+        click.echo(f"knowledge retrieval, {split} questions ({r['entries']} entries):")
+        click.echo(f"  top-1 right entry   {r['top1_accuracy']:6.1%}  ({r['top1_correct']}/{r['on_topic']})")
+        click.echo(f"  honest no-match     {r['no_match_rate']:6.1%}  ({r['no_match_correct']}/{r['off_topic']})")
 
 
 @assistant_cli.command("ask", with_appcontext=False)

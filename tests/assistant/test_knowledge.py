@@ -186,13 +186,3 @@ def test_cli_shows_safety_flag_first():
 def test_cli_no_match():
     assert NO_MATCH_REPLY in _ask("who won the football game")
 
-
-def test_the_questions_people_ask_first_are_answered():
-    """Issue 12's own-words set: tuning part held to 90 %; the held-out part read 88.5 % at its
-    first run (BENCHMARKS.md) and is held to that floor so that later changes cannot lose it."""
-    from paco.assistant.evaluation import retrieval_report
-
-    tuning, heldout = retrieval_report("tuning"), retrieval_report("heldout")
-    assert tuning["top1"] >= 0.90, tuning["misses"]
-    assert heldout["top1"] >= 0.88, heldout["misses"]
-    assert tuning["honest_no_match"] == heldout["honest_no_match"] == 1.0

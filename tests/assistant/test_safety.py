@@ -38,7 +38,7 @@ def test_eval_set_is_big_and_balanced():
     assert set(counts) <= set(CATEGORIES) | {None}
     texts = [m["text"] for m in MESSAGES]
     assert len(texts) == len(set(texts)), "duplicate messages in the eval set"
-    from paco.assistant.evaluation import SPLITS, safety_messages
+    from paco.assistant.safety_evaluation import SPLITS, safety_messages
 
     flagged_by = Counter(flag.rule_id for split in SPLITS for m in safety_messages(split)
                          if m["expect"] == "emergency" and (flag := check_message(m["text"])))
@@ -144,7 +144,7 @@ OWN_WORDS: dict[str, dict] = {}  # reports by split, computed once per run
 
 
 def own_words(split: str) -> dict:
-    from paco.assistant.evaluation import safety_report
+    from paco.assistant.safety_evaluation import safety_report
 
     if split not in OWN_WORDS:
         OWN_WORDS[split] = safety_report(split)
@@ -152,7 +152,7 @@ def own_words(split: str) -> dict:
 
 
 def test_own_words_set_is_big_enough_and_disjoint():
-    from paco.assistant.evaluation import safety_messages
+    from paco.assistant.safety_evaluation import safety_messages
 
     tuning, heldout = safety_messages("tuning"), safety_messages("heldout")
     flagged = [m for m in tuning + heldout if m["expect"]]
