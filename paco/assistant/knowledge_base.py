@@ -25,6 +25,7 @@ NO_MATCH_REPLY = "I don't have information about that. Please ask your care team
 ALLOWED_TAGS = frozenset({
     "medications", "side_effects", "walking_exercise", "smoking", "diet", "foot_care",
     "symptoms", "adherence_strategies", "study", "interactions", "missed_doses",
+    "tests_procedures", "risk_factors", "costs",
 })
 _REQUIRED_KEYS = {"title", "questions", "answer", "source", "reviewed_on", "tags"}
 _MIN_QUESTIONS = 4
