@@ -36,6 +36,26 @@ _HAS_DIGIT = re.compile(r"\d")
 
 _WAIT = object()  # a decision needs characters that have not arrived yet
 
+# A sentence longer than this is hard to follow when spoken, and it delays the first audio: it is
+# cut at a comma, semicolon or colon, or before a conjunction, as near its middle as possible.
+MAX_SPOKEN_CHARS = 160
+_MIN_PART_CHARS = 25
+_CUT = re.compile(r"(?<=[,;:])\s+(?=\S)|\s+(?=(?:and|but|or|so|because|which|while|then)\s)", re.I)
+
+
+def split_long(text: str, max_chars: int = MAX_SPOKEN_CHARS) -> list[str]:
+    """Cut an over-long sentence into parts of at most max_chars where the language allows."""
+    if len(text) <= max_chars:
+        return [text]
+    middle = len(text) / 2
+    cuts = [m for m in _CUT.finditer(text)
+            if m.start() >= _MIN_PART_CHARS and len(text) - m.end() >= _MIN_PART_CHARS]
+    if not cuts:
+        return [text]  # no place to breathe: better one long part than a broken phrase
+    # prefer a punctuation cut; among those of one kind, the one nearest the middle
+    best = min(cuts, key=lambda m: (text[m.start() - 1] not in ",;:", abs(m.start() - middle)))
+    return split_long(text[:best.start()], max_chars) + split_long(text[best.end():], max_chars)
+
 
 def clean_markdown(text: str) -> str:
     """Remove markdown that should not be spoken (list markers, headings, emphasis, links)."""
@@ -50,11 +70,13 @@ class SentenceSplitter:
     """Feed text deltas; get back the sentences completed so far, cleaned and in order.
 
     A fragment shorter than min_chars, or with digits but no letters ("1." on its own line),
-    is spoken together with the next one; fragments with neither ("---") are dropped.
+    is spoken together with the next one; fragments with neither ("---") are dropped. A sentence
+    longer than max_chars is cut into shorter parts (split_long); None keeps sentences whole.
     """
 
-    def __init__(self, min_chars: int = 1):
+    def __init__(self, min_chars: int = 1, max_chars: int | None = MAX_SPOKEN_CHARS):
         self.min_chars = min_chars
+        self.max_chars = max_chars
         self._buf = ""    # text of the current, unfinished sentence onwards
         self._scan = 0    # where to resume looking for a boundary in _buf
         self._held = ""   # a fragment too short to be spoken alone, waiting for the next one
@@ -93,7 +115,7 @@ class SentenceSplitter:
             # "1." alone (a list number on its own line) or too short: speak it with the next one.
             self._held = raw
             return
-        out.append(text)
+        out.extend(split_long(text, self.max_chars) if self.max_chars else [text])
 
     def _next_boundary(self):
         """(end of sentence, start of the rest) for the first boundary in _buf, or None."""

@@ -188,3 +188,40 @@ def test_long_stream_is_linear():
         out += s.feed(ch)
     out += s.flush()
     assert len(out) > 1000
+
+
+# ------------------------------------------------------------------ over-long sentences
+
+LONG = ("Walking is one of the best things you can do for your legs, and if you walk until the "
+        "pain is moderate and then rest until it goes away before you walk again, you will find "
+        "that over a few weeks you can go much farther than you could before.")
+
+
+def test_long_sentence_is_cut_at_a_comma_or_conjunction():
+    parts = split_whole(LONG)
+    assert len(parts) > 1
+    assert all(len(p) <= 160 for p in parts), parts
+    assert " ".join(parts) == LONG  # nothing lost, nothing added
+    assert all(p.endswith((",", ".")) for p in parts), parts  # cut after the commas
+
+
+def test_long_sentence_cut_the_same_whatever_the_chunks():
+    text = LONG + " Short one. " + LONG
+    whole = split_whole(text)
+    rng = random.Random(7)
+    for _ in range(20):
+        assert split_pieces(text, iter(lambda: rng.randint(1, 9), None)) == whole
+
+
+def test_long_sentence_without_a_place_to_cut_stays_whole():
+    text = "A" + " very" * 40 + " long sentence."
+    assert split_whole(text) == [text]
+
+
+def test_short_sentences_and_numbers_with_commas_are_not_cut():
+    text = "Most adults should not take more than 3,000 milligrams a day, so check the labels."
+    assert split_whole(text) == [text]
+
+
+def test_cutting_can_be_turned_off():
+    assert split_whole(LONG, max_chars=None) == [LONG]
