@@ -38,7 +38,7 @@ def entries():
 
 
 def test_loads_enough_entries(kb):
-    assert 35 <= len(kb.entries) <= 60, len(kb.entries)
+    assert 90 <= len(kb.entries) <= 150, len(kb.entries)
     assert len({e.id for e in kb.entries}) == len(kb.entries)
     assert all(isinstance(e, Entry) for e in kb.entries)
 
@@ -186,3 +186,14 @@ def test_cli_shows_safety_flag_first():
 def test_cli_no_match():
     assert NO_MATCH_REPLY in _ask("who won the football game")
 
+
+def test_the_questions_people_ask_first():
+    """Issue 12's paraphrase set (tests/assistant/paraphrase_eval.yaml), written before the new
+    entries. Held-out read 85.5 % top-1 and 85.7 % honest no-match at its first run
+    (BENCHMARKS.md): floors, so that later changes cannot lose what was reached."""
+    from paco.assistant.evaluation import retrieval_report
+
+    tuning, heldout = retrieval_report("tuning"), retrieval_report("heldout")
+    assert tuning["top1_accuracy"] >= 0.90, tuning["misses"][:10]
+    assert tuning["no_match_rate"] >= 0.95
+    assert heldout["top1_accuracy"] >= 0.85 and heldout["no_match_rate"] >= 0.85, heldout["misses"]
