@@ -9,6 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from paco.assistant.evaluation import load_items, retrieval_report
 from paco.assistant.knowledge_base import (
     ALLOWED_TAGS,
     KNOWLEDGE_DIR,
@@ -20,12 +21,17 @@ from paco.assistant.knowledge_base import (
     default_knowledge_base,
     tokenize,
 )
+from paco.assistant.readability import MAX_GRADE, check_reply, fk_grade
 from scripts.assistant import assistant_cli
-from tests.assistant import fk_grade
 
 EVAL = yaml.safe_load((Path(__file__).with_name("retrieval_eval.yaml")).read_text())
 CARE_TEAM = re.compile(r"\b(?:doctor|nurse|pharmacist|care team)\b", re.I)
 DECISION_TAGS = {"medications", "side_effects", "missed_doses", "interactions"}
+# Public health bodies and professional societies whose patient pages the entries cite.
+SOURCE_DOMAINS = (
+    "medlineplus.gov", "nih.gov", "cdc.gov", "fda.gov", "heart.org", "ahajournals.org",
+    "vascular.org", "ssa.gov", "medicare.gov", "smokefree.gov", "poison.org",
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +52,8 @@ def test_loads_enough_entries(kb):
 @pytest.mark.parametrize("entry", entries(), ids=lambda e: e.id)
 def test_entry_is_complete_sourced_and_readable(entry):
     assert entry.source_url.startswith("https://")
+    host = entry.source_url.split("/")[2]
+    assert any(host == d or host.endswith("." + d) for d in SOURCE_DOMAINS), f"{entry.id}: {host}"
     assert entry.source_title
     assert isinstance(entry.reviewed_on, datetime.date)
     assert len(entry.questions) >= 4
@@ -53,7 +61,7 @@ def test_entry_is_complete_sourced_and_readable(entry):
     words = len(entry.answer.split())
     assert 40 <= words <= 110, f"{entry.id}: {words} words (speak in 15-40 s)"
     grade = fk_grade(entry.answer)
-    assert grade <= 8, f"{entry.id}: Flesch-Kincaid grade {grade:.1f} > 8"
+    assert grade <= MAX_GRADE, f"{entry.id}: Flesch-Kincaid grade {grade:.1f} > {MAX_GRADE}"
     assert not re.search(r"\bPAD\b", entry.answer), f"{entry.id}: write P.A.D. in answers"
     if DECISION_TAGS & set(entry.tags):
         assert CARE_TEAM.search(entry.answer), f"{entry.id}: must point to the care team"
@@ -65,7 +73,15 @@ def test_required_topics_are_covered(kb):
                   "grapefruit", "alcohol", "pill_organiser", "reminders", "refills", "cost_help",
                   "supervised_exercise", "quit_smoking", "foot_care", "healthy_eating",
                   "study_about", "about_paco", "hello", "capabilities", "pad_what_is",
-                  "pad_symptoms"):
+                  "pad_symptoms",
+                  # issue 12: the questions people ask first
+                  "claudication", "abi_test", "abi_results", "ultrasound_test", "angiogram",
+                  "ct_mr_angiogram", "angioplasty", "stents", "bypass_surgery",
+                  "recovery_angioplasty", "recovery_bypass", "groin_site_care",
+                  "aspirin_side_effects", "clopidogrel_side_effects", "cilostazol_side_effects",
+                  "rivaroxaban_side_effects", "bp_medicine_side_effects", "acetaminophen",
+                  "foot_check_daily", "shoes_socks", "walking_pain", "diabetes_pad",
+                  "blood_pressure_pad", "medicare_extra_help", "next_visit_questions"):
         assert kb.get(topic).id == topic
     assert "1-800-QUIT-NOW" in kb.get("quit_smoking").answer
     assert "1-800-222-1222" in kb.get("extra_dose").answer
@@ -120,9 +136,81 @@ def _plain(text):
 
 def test_eval_questions_are_paraphrases_not_copies(kb):
     own = {_plain(q) for e in kb.entries for q in e.questions + (e.title,)}
-    copies = [i["q"] for i in EVAL["questions"] if _plain(i["q"]) in own]
+    copies = [i.question for i in load_items("all") if _plain(i.question) in own]
     assert len(EVAL["questions"]) >= 60
     assert not copies, f"eval questions copied from entries: {copies}"
+
+
+def test_paraphrase_set_is_large_labelled_and_a_third_held_back(kb):
+    second = yaml.safe_load((Path(__file__).with_name("paraphrase_eval.yaml")).read_text())["items"]
+    assert len(second) >= 300
+    held = [i for i in second if i["split"] == "heldout"]
+    assert {i["split"] for i in second} == {"tuning", "heldout"}
+    assert 0.28 <= len(held) / len(second) <= 0.38
+    assert sum(i["expect"] == "none" for i in held) >= 10  # off-topic in the held-back part too
+    labelled = {e for i in load_items("all") for e in i.expected}
+    missing = {e.id for e in kb.entries} - labelled
+    assert not missing, f"entries no paraphrase asks for: {sorted(missing)}"
+
+
+# Targets (issue 12): top-1 right entry >= 90 %; off-topic messages get the honest "I don't know".
+# The tuning split is what retrieval was tuned on, so it must meet them. The held-back split was
+# run once, after tuning (BENCHMARKS.md: top-1 85.5 %, no-match 12/14); it is held to a floor at
+# what it read then, so a change that makes unseen messages worse fails here.
+TUNING_TOP1, TUNING_NO_MATCH = 0.90, 0.95
+HELDOUT_TOP1_FLOOR, HELDOUT_NO_MATCH_FLOOR = 0.85, 0.85
+
+
+def _misses(report):
+    return "\n".join(f"  {m['q']!r} -> {m['got']} (want {m['expected']})" for m in report["misses"])
+
+
+def test_retrieval_meets_targets_on_tuning_split(kb):
+    report = retrieval_report("tuning", kb)
+    print(f"\ntuning: top-1 {report['top1_accuracy']:.1%} of {report['on_topic']}, "
+          f"no-match {report['no_match_rate']:.1%} of {report['off_topic']}")
+    assert report["on_topic"] >= 300 and report["off_topic"] >= 40
+    assert report["top1_accuracy"] >= TUNING_TOP1, _misses(report)
+    assert report["no_match_rate"] >= TUNING_NO_MATCH, _misses(report)
+
+
+def test_retrieval_on_held_back_split_stays_above_its_floor(kb):
+    report = retrieval_report("heldout", kb)
+    print(f"\nheld back: top-1 {report['top1_accuracy']:.1%} of {report['on_topic']}, "
+          f"no-match {report['no_match_rate']:.1%} of {report['off_topic']}")
+    assert report["on_topic"] >= 100
+    assert report["top1_accuracy"] >= HELDOUT_TOP1_FLOOR
+    assert report["no_match_rate"] >= HELDOUT_NO_MATCH_FLOOR
+
+
+def test_report_counts_add_up_and_unknown_split_is_refused(kb):
+    report = retrieval_report("all", kb)
+    assert report["on_topic"] + report["off_topic"] == len(load_items("all"))
+    assert report["top1_correct"] + report["unanswered"] <= report["on_topic"]
+    wrong = report["on_topic"] - report["top1_correct"] + report["off_topic"] - report["no_match_correct"]
+    assert len(report["misses"]) == wrong
+    assert all(set(m) == {"q", "expected", "got"} for m in report["misses"])
+    with pytest.raises(ValueError):
+        retrieval_report("everything", kb)
+
+
+@pytest.mark.parametrize("message, entry_id", [
+    ("my doc wrote claudicaton on my papers", "claudication"),  # spelling corrected by rapidfuzz
+    ("is a headache normal when starting cilostazol", "cilostazol_side_effects"),
+    ("what is an ankle brachial index test", "abi_test"),
+])
+def test_basic_questions_from_the_issue_are_answered(kb, message, entry_id):
+    assert kb.search(message).entry.id == entry_id
+
+
+def test_reply_grade_check():
+    easy = check_reply("Walk until it hurts. Then rest. Then walk again.")
+    hard = check_reply("Pharmacological antiplatelet intervention substantially attenuates "
+                       "atherothrombotic cardiovascular complications in symptomatic individuals.")
+    assert easy.ok and easy.grade <= MAX_GRADE
+    assert not hard.ok and hard.grade > MAX_GRADE
+    assert hard.as_dict() == {"grade": hard.grade, "max_grade": MAX_GRADE, "ok": False}
+    assert check_reply("").grade == 0.0
 
 
 def test_retrieval_accuracy_on_paraphrases(kb):
@@ -187,13 +275,10 @@ def test_cli_no_match():
     assert NO_MATCH_REPLY in _ask("who won the football game")
 
 
-def test_the_questions_people_ask_first():
-    """Issue 12's paraphrase set (tests/assistant/paraphrase_eval.yaml), written before the new
-    entries. Held-out read 85.5 % top-1 and 85.7 % honest no-match at its first run
-    (BENCHMARKS.md): floors, so that later changes cannot lose what was reached."""
-    from paco.assistant.evaluation import retrieval_report
 
-    tuning, heldout = retrieval_report("tuning"), retrieval_report("heldout")
-    assert tuning["top1_accuracy"] >= 0.90, tuning["misses"][:10]
-    assert tuning["no_match_rate"] >= 0.95
-    assert heldout["top1_accuracy"] >= 0.85 and heldout["no_match_rate"] >= 0.85, heldout["misses"]
+def test_cli_eval_prints_retrieval_per_split():
+    result = CliRunner().invoke(assistant_cli, ["eval"])
+    assert result.exit_code == 0, result.output
+    assert "knowledge retrieval, tuning questions" in result.output
+    assert "knowledge retrieval, heldout questions" in result.output
+    assert "honest no-match" in result.output
