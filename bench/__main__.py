@@ -29,6 +29,10 @@ def main():
                      for name, key in (("knowledge base load", "kb_load_ms"), ("retrieval (BM25) per question",
                                         "search_ms"), ("safety check per message", "safety_check_ms"))],
                     ["step", "median", "p99", "samples"]))
+        print("\nKnowledge retrieval in participants' own words (held-out: not used while tuning)")
+        print(table([[split, f"{r['top1_accuracy']:.1%}", r["top1"], f"{r['no_match_rate']:.1%}", r["no_match"]]
+                     for split, r in fig["retrieval"].items()],
+                    ["split", "top-1 right entry", "n", "honest no-match", "n"]))
         print("\nSafety screen: recall per category and false alarms, by message set")
         categories = [c for c in fig["safety"]["original"] if c != "false_alarm_rate"]
         print(table([[split, *(f"{fig['safety'][split][c]:.1%}" for c in categories),
