@@ -18,6 +18,7 @@ from flask import Flask
 from .. import metrics
 from ..assistant.answer import Answer, Arm, open_answer
 from ..assistant.providers import ProviderError
+from ..assistant.readability import check_reply
 from ..assistant.reply import NoProviderAnswered
 from ..assistant.safety import check_message
 from ..errors import PacoError
@@ -261,6 +262,17 @@ class Turn:
             complete["safety"] = {"category": flag.category, "rule": flag.rule_id, "layer": flag.layer}
         self.outbox.send(complete)
 
+    @staticmethod
+    def _grade(text: str, source: Answer | None) -> float | None:
+        """An LLM answer's reading grade, stored with its metrics; one above PaCo's level is logged."""
+        if source is None or source.provider in ("curated", "safety") or not text:
+            return None
+        readability = check_reply(text)
+        if not readability.ok:
+            log.warning({"event": "reply_above_grade", "provider": source.provider, "model": source.model,
+                         **readability.as_dict()})
+        return readability.grade
+
     def _store_metrics(self, reply_id: int, text: str, source: Answer | None, speaker: Speaker | None) -> None:
         usage = source.usage if source else {}
         try:
@@ -273,6 +285,7 @@ class Turn:
                 tts_ms=round(speaker.tts_ms, 2) if speaker else None,
                 response_chars=len(text),
                 response_tokens=usage.get("completion_tokens"),
+                reply_grade=self._grade(text, source),
                 sentences=self.sentences,
                 audio_cache_hits=speaker.cache_hits if speaker else 0,
                 provider_errors=len(self.errors),

@@ -71,6 +71,8 @@ class TurnMetrics(db.Model):
     tts_ms: Mapped[float | None] = mapped_column(Float)
     response_chars: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     response_tokens: Mapped[int | None] = mapped_column(Integer)
+    # Flesch-Kincaid grade of an LLM's answer (entries and safety replies are reviewed already)
+    reply_grade: Mapped[float | None] = mapped_column(Float)
     sentences: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     audio_cache_hits: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     provider_errors: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -148,3 +148,19 @@ def test_cookie_signed_in_socket_needs_no_token_in_frames(chat):
 def test_ping_gets_pong(chat):
     client = chat.connect()
     assert client.ping() == {"type": "pong"}
+
+
+def test_an_llm_answer_is_checked_for_its_reading_grade(chat):
+    plain = "Walk a little every day. Rest when your legs hurt. Then walk again."
+    hard = ("Pharmacological antiplatelet monotherapy substantially attenuates atherothrombotic "
+            "complications, notwithstanding considerable interindividual pharmacokinetic variability.")
+    client = chat.connect()
+    for n, reply in enumerate((plain, hard)):
+        chat.openai.configure(reply=reply)
+        client.ask("What should I do?", conversation_id=f"grade-{n}")
+        client.turn()
+    with chat.app.app_context():
+        grades = [m.reply_grade for m in db.session.execute(
+            db.select(TurnMetrics).order_by(TurnMetrics.id)).scalars()]
+        db.session.remove()
+    assert len(grades) == 2 and grades[0] <= 6 < grades[1]
