@@ -20,7 +20,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 
 serve: $(VENV)/.runtime
 	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/flask --app wsgi demo load
+	$(BIN)/flask --app wsgi demo load --with-study
 	@echo "PaCo: http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
 	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 

@@ -3,6 +3,7 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
+    from .analytics import analytics_cli
     from .assistant import assistant_cli
     from .audit import audit_cli
     from .demo import demo_cli
@@ -12,3 +13,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(analytics_cli)

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from ..errors import InvalidInput, PacoError, TooLarge
+from ..models.chat import MESSAGE_INPUTS
 from ..validation import check_text, is_valid_conversation_id, normalise_research_id, parse_json
 
 MAX_FRAME_BYTES = 16 * 1024
@@ -26,6 +27,7 @@ class ChatFrame:
     research_id: str | None
     model: str | None
     client_id: str | None   # echoed back so a client can match replies to what it sent
+    input: str | None = None  # "voice" when speech input wrote the question, "text" when typed
 
 
 def parse(raw, max_chars: int) -> ChatFrame | str:
@@ -67,11 +69,14 @@ def parse(raw, max_chars: int) -> ChatFrame | str:
     conversation_id = frame.get("conversation_id")
     if not is_valid_conversation_id(conversation_id):
         raise InvalidInput("bad_request", "The field 'conversation_id' must be 1-100 letters, digits, '_' or '-'.")
+    entered = frame.get("input")
+    if entered is not None and entered not in MESSAGE_INPUTS:
+        raise InvalidInput("bad_request", "The field 'input' must be \"voice\" or \"text\".")
     research_id = frame.get("research_id")
     return ChatFrame(
         conversation_id=conversation_id, message=message, token=frame.get("token") or None,
         research_id=normalise_research_id(research_id) if research_id else None,
-        model=frame.get("model") or None, client_id=(frame.get("client_id") or None),
+        model=frame.get("model") or None, client_id=(frame.get("client_id") or None), input=entered,
     )
 
 

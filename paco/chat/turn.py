@@ -161,7 +161,7 @@ class Turn:
     def _store_question(self, flag) -> int | None:
         try:
             return conversations.save_message(
-                self.frame.conversation_id, "user", self.frame.message,
+                self.frame.conversation_id, "user", self.frame.message, input=self.frame.input,
                 safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None,
                 safety_layer=flag.layer if flag else None)
         except Exception:

@@ -11,6 +11,8 @@ from .types import UTCDateTime, utcnow
 
 MESSAGE_ROLES = ("user", "assistant")
 MESSAGE_STATUSES = ("complete", "interrupted", "failed")
+# How the participant entered a question (the chat frame's optional "input"); NULL when not said.
+MESSAGE_INPUTS = ("voice", "text")
 CONVERSATION_ID_MAX_LENGTH = 100
 
 
@@ -34,7 +36,10 @@ class Message(db.Model):
     __table_args__ = (
         CheckConstraint(f"role IN {MESSAGE_ROLES}", name="role"),
         CheckConstraint(f"status IN {MESSAGE_STATUSES}", name="status"),
+        CheckConstraint(f"input IN {MESSAGE_INPUTS}", name="input"),
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        # The dashboards count messages per day and role (migration 0007_analytics)
+        Index("ix_messages_created_role", "created_at", "role"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -52,6 +57,9 @@ class Message(db.Model):
     # "rules" (the screen before any model) or "classifier" (the LLM's second opinion, which
     # caught what the rules missed: investigators read these to improve the rules)
     safety_layer: Mapped[str | None] = mapped_column(String(20), index=True)
+    # Questions only: the topic rule that matched (paco.services.topics), set when stored.
+    topic: Mapped[str | None] = mapped_column(String(20))
+    input: Mapped[str | None] = mapped_column(String(10))
 
     metrics: Mapped[TurnMetrics | None] = relationship(back_populates="message", uselist=False)
 
@@ -63,7 +71,7 @@ class TurnMetrics(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
     first_token_ms: Mapped[float | None] = mapped_column(Float)
     first_sentence_ms: Mapped[float | None] = mapped_column(Float)
     first_audio_ms: Mapped[float | None] = mapped_column(Float)

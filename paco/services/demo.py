@@ -1,12 +1,16 @@
-"""Demo data for a laptop: one cohort, research IDs RID001-RID010, disclaimer v1."""
+"""Demo data for a laptop: one cohort, research IDs RID001-RID010, disclaimer v1; and, for
+``make serve``, a small synthetic study so that the dashboards show something at once."""
 from __future__ import annotations
 
 from ..extensions import db
 from ..models import Cohort, Disclaimer, ResearchID, utcnow
 from .consent import content_hash
+from .synth import synthesize
 
 DEMO_COHORT = "Demo cohort"
 DEMO_IDS = [f"RID{n:03d}" for n in range(1, 11)]
+# The demo study: seed 14 names its IDs SYN14-00001...
+DEMO_STUDY = {"participants": 60, "days": 90, "seed": 14}
 DEMO_DISCLAIMER = """\
 PaCo is a study tool for learning about P.A.D. and your medicines.
 
@@ -23,9 +27,20 @@ study team.
 """
 
 
-def load_demo() -> dict[str, int]:
-    """Create whatever demo rows are missing; never duplicates, never changes existing rows."""
-    created = {"cohorts": 0, "research_ids": 0, "disclaimers": 0}
+def load_demo(study: bool = False) -> dict[str, int]:
+    """Create whatever demo rows are missing; never duplicates, never changes existing rows.
+
+    ``study``: also the synthetic study (written first, so that its disclaimer versions are
+    published before the chats it invents; the demo IDs then acknowledge the newest).
+    """
+    created = {"cohorts": 0, "research_ids": 0, "disclaimers": 0, "synthetic participants": 0}
+    if study:
+        first = f"SYN{DEMO_STUDY['seed']}-00001"
+        if db.session.execute(db.select(ResearchID.id).where(ResearchID.research_id == first)).first() is None:
+            db.session.commit()  # the synthetic study writes on a connection of its own
+            result = synthesize(db.engine, DEMO_STUDY["participants"], DEMO_STUDY["days"], DEMO_STUDY["seed"],
+                                disclaimer_text=DEMO_DISCLAIMER)
+            created["synthetic participants"] = result.participants
     cohort = db.session.execute(db.select(Cohort).where(Cohort.name == DEMO_COHORT)).scalar_one_or_none()
     if cohort is None:
         cohort = Cohort(name=DEMO_COHORT, description="Participants of the laptop demo.")

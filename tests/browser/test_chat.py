@@ -200,3 +200,15 @@ def test_voice_input_shows_the_words_before_sending(visit):
     assert page.input_value("#composer-input") == "why do I take aspirin"
     assert not [f for f in visit.sent if f.get("type") == "message"], "nothing is sent until the person sends it"
     assert "press Send" in page.inner_text("#composer-note")
+    # Sent as it stands: the study learns the question was spoken, and a typed one after it was not.
+    page.locator("#composer-input").press("Enter")
+    visit.turn_ends()
+    visit.ask("Can I walk every day?")
+    visit.turn_ends(2)
+    assert [(f["message"], f["input"]) for f in visit.sent if f.get("type") == "message"] == \
+        [("why do I take aspirin", "voice"), ("Can I walk every day?", "text")]
+    with visit.app.app_context():
+        stored = db.session.execute(db.select(Message.content, Message.input, Message.topic)
+                                    .where(Message.role == "user").order_by(Message.id)).all()
+    assert [tuple(row) for row in stored] == [("why do I take aspirin", "voice", "medications"),
+                                              ("Can I walk every day?", "text", "walking_exercise")]

@@ -22,6 +22,8 @@ BAD_FRAMES = [
     ({"conversation_id": 7, "message": "hi"}, "bad_request", "conversation_id"),
     ({"conversation_id": "c1", "message": "hi", "model": ["gpt-4o"]}, "bad_request", "'model' must be a string"),
     ({"conversation_id": "c1", "message": "hi", "research_id": "RID002"}, "forbidden", "does not match"),
+    ({"conversation_id": "c1", "message": "hi", "input": "telepathy"}, "bad_request", "'input'"),
+    ({"conversation_id": "c1", "message": "hi", "input": 1}, "bad_request", "'input'"),
     # Found when probed: valid JSON escapes no database can store, and nesting deep enough to crash a parser.
     ({"conversation_id": "c1", "message": "pain\u0000 in my leg"}, "invalid_text", "'message'"),
     ({"conversation_id": "c1", "message": "hi \ud83d"}, "invalid_text", "'message'"),

@@ -18,6 +18,7 @@ export class Composer {
     this.onSend = onSend;
     this.onDraft = onDraft;
     this.speech = new SpeechInput();
+    this.spoken = false; // speech input wrote (some of) the text in the box
 
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -66,12 +67,15 @@ export class Composer {
       return;
     }
     this.say('');
-    if (text === this.input.value) this.value = '';
-    this.onSend(message);
+    const fromBox = text === this.input.value;
+    const input = fromBox && this.spoken ? 'voice' : 'text';
+    if (fromBox) this.value = '';
+    this.onSend(message, input);
   }
 
   _changed() {
     const length = this.input.value.length;
+    if (!length) this.spoken = false;
     this.count.textContent = length >= WARN_AT ? `${MAX_CHARS - length} characters left` : '';
     // Grow with the text up to the CSS max-height, then scroll inside.
     this.input.style.height = 'auto';
@@ -95,7 +99,10 @@ export class Composer {
       this.speech.start(this.input.value);
       this._listening(true);
     });
-    this.speech.addEventListener('text', (event) => { this.value = event.detail.text; });
+    this.speech.addEventListener('text', (event) => {
+      this.value = event.detail.text;
+      this.spoken = true;
+    });
     this.speech.addEventListener('error', (event) => this.say(event.detail.message, { error: true }));
     this.speech.addEventListener('end', () => this._listening(false));
   }

@@ -22,9 +22,10 @@ export class Turns {
     socket.addEventListener('sent', (event) => this._sent(event.detail.frame));
   }
 
-  ask(conversationId, text) {
+  // input: "voice" when speech input wrote the question, "text" when it was typed (for the study).
+  ask(conversationId, text, input = 'text') {
     const clientId = newClientId();
-    const frame = { type: 'message', conversation_id: conversationId, message: text, client_id: clientId };
+    const frame = { type: 'message', conversation_id: conversationId, message: text, client_id: clientId, input };
     const node = this.view.addUser(text, { pending: !this.socket.ready });
     this.turns.set(clientId, { clientId, text, node, answer: null, sent: false, saved: false,
       completed: false, detached: false, error: null, voice: [], messageId: null });

@@ -43,7 +43,7 @@ export function createChat(flow) {
   let bannerTimer = null;
 
   const composer = new Composer({
-    onSend: (text) => ask(text),
+    onSend: (text, input) => ask(text, input),
     onDraft: (text) => { if (session) tab.set('draft', { researchId: session.researchId, text }); },
   });
 
@@ -102,9 +102,9 @@ export function createChat(flow) {
 
   const updateWelcome = () => { welcome.hidden = !view.empty; };
 
-  function ask(text) {
+  function ask(text, input) {
     if (!session) return;
-    session.turns.ask(session.conversationId, text);
+    session.turns.ask(session.conversationId, text, input);
     updateWelcome();
   }
 
