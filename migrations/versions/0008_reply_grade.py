@@ -1,14 +1,14 @@
 """The reading grade of each LLM answer, stored with its turn's metrics.
 
-Revision ID: 0007_reply_grade
-Revises: 0006_daily_quotas
+Revision ID: 0008_reply_grade
+Revises: 0007_analytics
 Create Date: 2026-12-04
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0007_reply_grade'
-down_revision = '0006_daily_quotas'
+revision = '0008_reply_grade'
+down_revision = '0007_analytics'
 branch_labels = None
 depends_on = None
 
