@@ -125,7 +125,8 @@ def transcript(conn, conversation_id: str) -> dict:
                                   conversations.c.created_at, cohort_name())
                         .select_from(conversations)
                         .join(participants, participants.c.research_id == conversations.c.research_id)
-                        .outerjoin(cohorts, cohorts.c.id == participants.c.cohort_id).where(conversations.c.conversation_id == conversation_id)).first()
+                        .outerjoin(cohorts, cohorts.c.id == participants.c.cohort_id)
+                        .where(conversations.c.conversation_id == conversation_id)).first()
     if head is None:
         raise NotFound("conversation_not_found", "That conversation was not found.")
     rows = conn.execute(
