@@ -5,6 +5,7 @@ blueprints when views are added, so a module-level Admin could serve only one ap
 """
 from __future__ import annotations
 
+import os
 import secrets
 
 from flask import Flask, g, request
@@ -30,6 +31,7 @@ from .base import StudyIndexView
 from .params import check_admin_params
 from .views.consent import AcknowledgmentView, DisclaimerView
 from .views.conversations import ConversationView, MessageView
+from .views.dashboards import DashboardView
 from .views.data import AdherenceView, AuditEventView
 from .views.participants import CohortView, ResearchIDView
 from .views.staff import StaffUserView
@@ -62,6 +64,8 @@ def init_admin(app: Flask) -> Admin:
         MessageView(Message, db, name="Messages", category=chats, endpoint="admin_messages", url="messages"),
         StaffUserView(StaffUser, db, name="Staff accounts", endpoint="admin_staff", url="staff"),
         AuditEventView(AuditEvent, db, name="Audit log", endpoint="admin_audit", url="audit"),
+        DashboardView(name="Dashboards", endpoint="admin_dashboards", url="dashboards",
+                      static_folder=os.path.join(os.path.dirname(__file__), "static")),
     )
     return admin
 

@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, dict[str, frozenset]] = {
     "acknowledgments": {"list": EVERYONE, "export": EVERYONE},
     "conversations": {"list": EVERYONE, "export": EVERYONE},
     "messages": {"list": EVERYONE, "export": EVERYONE},
+    # Every staff role reads the dashboards; dataset exports follow each dataset's own area.
+    "dashboards": {"list": EVERYONE, "export": EVERYONE},
     "staff": _crud(ADMINS, readers=ADMINS),
     "audit": {"list": ADMINS, "export": ADMINS},
 }

@@ -27,6 +27,6 @@ def suppress(table: pd.DataFrame, min_cell: int, counts: list[str], derived: dic
     return out
 
 
-def plotted(series: pd.Series) -> pd.Series:
-    """The values a chart draws: suppressed cells become gaps."""
-    return pd.to_numeric(series, errors="coerce")
+def plotted(series: pd.Series) -> list:
+    """The values a chart draws: suppressed (and missing) cells become gaps (JSON null)."""
+    return [None if pd.isna(v) else float(v) for v in pd.to_numeric(series, errors="coerce")]

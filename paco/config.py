@@ -164,6 +164,8 @@ def from_environment() -> dict:
         "PACO_STAFF_SESSION_MINUTES": env_int("PACO_STAFF_SESSION_MINUTES", 30, minimum=1),
         "PACO_STAFF_LOCKOUT_FAILURES": env_int("PACO_STAFF_LOCKOUT_FAILURES", 5, minimum=1),
         "PACO_STAFF_LOCKOUT_MINUTES": env_int("PACO_STAFF_LOCKOUT_MINUTES", 15, minimum=1),
+        # Dashboards show counts from 1 to this minus one as "<N" (small-cell protection; 1 turns it off).
+        "PACO_SMALL_CELL_MIN": env_int("PACO_SMALL_CELL_MIN", 5, minimum=1),
         # Assistant
         "PACO_LLM_PROVIDER": env_str("PACO_LLM_PROVIDER", default_llm),
         "PACO_LLM_FALLBACK": env_list("PACO_LLM_FALLBACK", []),

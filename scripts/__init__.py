@@ -7,6 +7,7 @@ def register_cli(app: Flask) -> None:
     from .assistant import assistant_cli
     from .audit import audit_cli
     from .demo import demo_cli
+    from .export import export_cli
     from .staff import staff_cli
 
     app.cli.add_command(assistant_cli)
@@ -14,3 +15,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(analytics_cli)
+    app.cli.add_command(export_cli)

@@ -59,8 +59,9 @@ def over_time(conn, filters: Filters) -> pd.DataFrame:
     cohort, bucket = cohort_name(), week(records.c.date, conn.dialect.name).label("week")
     return frame(conn, with_cohort(_joined(
         bucket, cohort, records.c.measure, sa.func.count(sa.distinct(records.c.research_id)).label("participants"),
-        sa.func.round(sa.func.avg(records.c.value), 3).label("mean")), filters)
-        .where(*_dated(filters)).group_by(bucket, cohort, records.c.measure).order_by(bucket, cohort))
+        sa.func.avg(records.c.value).label("mean")), filters)
+        .where(*_dated(filters)).group_by(bucket, cohort, records.c.measure).order_by(bucket, cohort, records.c.measure)
+    ).round({"mean": 3})
 
 
 def adherent_share(conn, filters: Filters) -> pd.DataFrame:
@@ -81,8 +82,8 @@ def adherent_share(conn, filters: Filters) -> pd.DataFrame:
 def engagement_vs_adherence(conn, filters: Filters) -> pd.DataFrame:
     cohort = cohort_name()
     adherence = frame(conn, with_cohort(_joined(
-        records.c.research_id, cohort, sa.func.round(sa.func.avg(records.c.value), 3).label("mean_adherence")),
-        filters).where(*_dated(filters)).group_by(records.c.research_id, cohort))
+        records.c.research_id, cohort, sa.func.avg(records.c.value).label("mean_adherence")),
+        filters).where(*_dated(filters)).group_by(records.c.research_id, cohort)).round({"mean_adherence": 3})
     asked = frame(conn, with_cohort(from_messages(participants.c.research_id.label("research_id"),
                                                   sa.func.count().label("questions")), filters)
                   .where(messages.c.role == "user", *in_range(messages.c.created_at, filters))

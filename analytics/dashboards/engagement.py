@@ -99,14 +99,15 @@ def per_participant(conn, filters: Filters) -> pd.DataFrame:
 def retention(conn, filters: Filters) -> pd.DataFrame:
     dialect, cohort = conn.dialect.name, cohort_name()
     enrolled = sa.func.coalesce(participants.c.enrolled_at, participants.c.created_at)
-    week = sa.cast(days_between(messages.c.created_at, enrolled, dialect) / 7, sa.Integer).label("week")
+    # Floor division: a cast to integer rounds on PostgreSQL (3.9 weeks would read as week 4).
+    week = (days_between(messages.c.created_at, enrolled, dialect) // 7).label("week")
     active = frame(conn, with_cohort(from_messages(
         week, cohort, sa.func.count(sa.distinct(participants.c.research_id)).label("active")), filters)
         .where(messages.c.role == "user", messages.c.created_at < filters.until)
         .group_by(week, cohort))
     # Whole weeks each participant has been enrolled for, by the end of the range.
-    weeks_in = sa.cast(days_between(sa.literal(filters.until, participants.c.created_at.type), enrolled,
-                                    dialect) / 7, sa.Integer).label("weeks_in")
+    weeks_in = (days_between(sa.literal(filters.until, participants.c.created_at.type), enrolled, dialect)
+                // 7).label("weeks_in")
     eligible = frame(conn, with_cohort(
         sa.select(weeks_in, cohort, sa.func.count().label("n")).select_from(participants), filters)
         .where(enrolled < filters.until).group_by(weeks_in, cohort))
