@@ -44,7 +44,7 @@ def test_every_dashboard_draws_its_charts_without_errors(visit, investigator, sc
         assert expected > 0, name
         # Plotly draws each chart as an SVG inside its node (polled from here: the page's CSP allows no eval).
         drawn = page.locator(".dash-figure svg.main-svg")
-        visit.until(lambda: page.locator(".dash-figure:has(svg.main-svg)").count() == expected, 20,
+        visit.until(lambda expected=expected: page.locator(".dash-figure:has(svg.main-svg)").count() == expected, 20,
                     f"{expected} charts on {name}")
         assert drawn.count() >= expected
         # Each chart's data table is one click away.
