@@ -19,7 +19,7 @@ from ..base import StaffModelView
 class AdherenceView(StaffModelView):
     area = "adherence"
     supports = frozenset({"list", "create", "edit", "delete", "export"})
-    column_list = ["research_id", "date", "measure", "value", "source", "import_batch", "created_at"]
+    column_list = ["research_id", "date", "measure", "value", "medication", "source", "import_batch", "created_at"]
     column_labels = {"research_id": "Research ID"}
     column_searchable_list = ["research_id", "source", "import_batch"]
     column_filters = [
@@ -28,11 +28,13 @@ class AdherenceView(StaffModelView):
         "date", "source", "import_batch",
     ]
     column_default_sort = [("research_id", False), ("date", True)]
-    form_columns = ["research_id", "date", "measure", "value", "source"]
+    form_columns = ["research_id", "date", "measure", "value", "medication", "source", "notes"]
     form_choices = {"measure": [(m, m) for m in ADHERENCE_MEASURES]}
-    form_args = {"source": {"description": "Where the value comes from, e.g. 'clinic visit'."}}
+    form_args = {"source": {"description": "Where the value comes from, e.g. 'clinic visit'."},
+                 "medication": {"description": "Empty when the value covers all P.A.D. medicines."}}
     # Flask-Admin's converter does not recognise SQLAlchemy 2.1's Float, so the field is given.
-    form_extra_fields = {"value": FloatField("Value", validators=[InputRequired()])}
+    form_extra_fields = {"value": FloatField("Value", validators=[InputRequired()],
+                                             description=adherence.FRACTION_HINT)}
 
     def check(self, record):
         adherence.check_record(record)

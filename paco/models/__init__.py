@@ -1,5 +1,5 @@
 """The data model (docs/data-model.md), one module per aggregate."""
-from .adherence import ADHERENCE_MEASURES, AdherenceRecord
+from .adherence import ADHERENCE_MEASURES, IMPORT_KINDS, AdherenceRecord, ImportBatch
 from .audit import AuditEvent
 from .chat import Conversation, Message, TurnMetrics
 from .consent import Disclaimer, DisclaimerAcknowledgment
@@ -10,6 +10,6 @@ from .types import utcnow
 
 __all__ = [
     "ADHERENCE_MEASURES", "AdherenceRecord", "AuditEvent", "Cohort", "Conversation", "Disclaimer",
-    "DisclaimerAcknowledgment", "Message", "PARTICIPANT_STATUSES", "ResearchID", "RevokedToken", "STAFF_ROLES",
-    "StaffUser", "TurnMetrics", "utcnow",
+    "DisclaimerAcknowledgment", "IMPORT_KINDS", "ImportBatch", "Message", "PARTICIPANT_STATUSES",
+    "ResearchID", "RevokedToken", "STAFF_ROLES", "StaffUser", "TurnMetrics", "utcnow",
 ]

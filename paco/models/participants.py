@@ -57,6 +57,9 @@ class ResearchID(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notes: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    # The import (paco.services.imports) that created this row; NULL when added by hand.
+    import_batch: Mapped[str | None] = mapped_column(String(64), index=True)
 
     cohort: Mapped[Cohort | None] = relationship(back_populates="research_ids")
 

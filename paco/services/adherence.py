@@ -1,4 +1,9 @@
-"""Adherence records: the rules every record meets, however it arrives (admin form, import)."""
+"""Adherence records: the rules every record meets, however it arrives (admin form, import).
+
+One scale for every measure: the fraction of doses taken (refill PDC likewise), 0 to 1. A value
+in percent is converted only where the file says so (``flask adherence import --scale percent``);
+stored as it came, 85 beside 0.85 would corrupt every average.
+"""
 from __future__ import annotations
 
 import math
@@ -7,6 +12,18 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import ADHERENCE_MEASURES, AdherenceRecord, ResearchID
 from .enrolment import clean_research_id
+
+FRACTION_HINT = "Values are a fraction of doses taken, from 0 to 1 (85 % is 0.85)."
+
+
+def value_problem(value) -> str | None:
+    """Why a value is not on the stored scale (a number from 0 to 1), or None."""
+    # NaN compares false with everything, so range checks alone would let it through.
+    if value is None or not math.isfinite(value):
+        return "The value must be a number from 0 to 1."
+    if value < 0 or value > 1:
+        return f"{value:g} is outside 0-1. {FRACTION_HINT}"
+    return None
 
 
 def check_record(record: AdherenceRecord) -> None:
@@ -18,7 +35,9 @@ def check_record(record: AdherenceRecord) -> None:
         raise NotFound("unknown_research_id", f"Research ID {record.research_id} does not exist.")
     if record.measure not in ADHERENCE_MEASURES:
         raise InvalidInput("invalid_measure", f"The measure must be one of: {', '.join(ADHERENCE_MEASURES)}.")
-    # NaN compares false with everything, so "< 0" alone would let it through.
-    if record.value is None or not math.isfinite(record.value) or record.value < 0:
-        raise InvalidInput("invalid_value", "The value must be a number, zero or more.")
+    problem = value_problem(record.value)
+    if problem:
+        raise InvalidInput("invalid_value", problem)
     record.source = (record.source or "").strip()
+    record.medication = (record.medication or "").strip()
+    record.notes = record.notes or ""

@@ -93,10 +93,16 @@ def test_adherence_records_are_checked(study, signed_in):
     assert "Research ID NOPE does not exist." in page
     page = site.post("/admin/adherence/new/", {**form, "value": "-1", "date": "2026-02-02"},
                      token_page="/admin/adherence/new/").get_data(as_text=True)
-    assert "The value must be a number, zero or more." in page
+    assert "-1 is outside 0-1." in page
     page = site.post("/admin/adherence/new/", {**form, "value": "nan", "date": "2026-02-03"},
                      token_page="/admin/adherence/new/").get_data(as_text=True)
-    assert "The value must be a number, zero or more." in page
+    assert "The value must be a number from 0 to 1." in page
+    # 85 beside 0.85 would corrupt every average: percent is refused, with the scale explained.
+    page = site.post("/admin/adherence/new/", {**form, "value": "85", "date": "2026-02-04"},
+                     token_page="/admin/adherence/new/").get_data(as_text=True)
+    assert "85 is outside 0-1. Values are a fraction of doses taken, from 0 to 1 (85 % is 0.85)." in page
+    stored = db.session.execute(db.select(AdherenceRecord.value).where(AdherenceRecord.research_id == "RID002"))
+    assert stored.scalars().all() == [0.8]
 
 
 def test_staff_accounts(study, signed_in):
