@@ -17,7 +17,7 @@ from ..models.types import iso_utc
 from ..rest import json_body
 from ..security import security_log
 from ..services import consent
-from ..services.participants import NOT_ACCEPTED_MESSAGE, active_participant, may_sign_in, standing
+from ..services.participants import active_participant, may_sign_in, not_accepted, standing
 from ..validation import field, research_id_field
 from ..web_extensions import limiter
 from . import bp
@@ -38,9 +38,10 @@ def _current_disclaimer_or_404():
 @bp.post("/validate-research-id")
 @limiter.limit(_auth_limit)
 def validate_research_id():
-    found = standing(research_id_field(json_body(request)))
+    research_id = research_id_field(json_body(request))
+    found = standing(research_id)
     if not found.active:
-        return jsonify(valid=False, disclaimer_required=False, message=NOT_ACCEPTED_MESSAGE)
+        return jsonify(valid=False, disclaimer_required=False, message=not_accepted(found, research_id).message)
     return jsonify(valid=True, disclaimer_required=found.disclaimer_required,
                    disclaimer_version=found.current_version)
 

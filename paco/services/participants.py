@@ -6,9 +6,10 @@ from functools import cache
 
 from sqlalchemy.orm import joinedload
 
-from ..errors import Forbidden
+from ..errors import Forbidden, InvalidInput, PacoError
 from ..extensions import db
 from ..models import Disclaimer, DisclaimerAcknowledgment, ResearchID
+from .research_id_codes import MISTYPED_MESSAGE, is_mistyped
 
 # One wording for unknown, paused and withdrawn IDs, so that answers cannot be used to find IDs.
 NOT_ACCEPTED_MESSAGE = ("We could not find that research ID. "
@@ -59,6 +60,14 @@ def standing(research_id: str) -> Standing:
     return Standing(*row)
 
 
+def not_accepted(found: Standing, research_id: str) -> PacoError:
+    """The refusal for an ID that may not sign in: a typing mistake in a generated ID is named as
+    such (the check character tells, whatever PaCo holds); everything else gets one wording."""
+    if found.participant is None and is_mistyped(research_id):
+        return InvalidInput("research_id_mistyped", MISTYPED_MESSAGE)
+    return Forbidden("research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
+
+
 def active_participant(research_id: str) -> ResearchID:
     """The participant if the ID exists and is active; otherwise the same 403 for every case."""
     found = standing(research_id)
@@ -71,7 +80,7 @@ def may_sign_in(research_id: str) -> None:
     """Sign-in: the ID is active (same 403 as an unknown one) and accepted the current disclaimer."""
     found = standing(research_id)
     if not found.active:
-        raise Forbidden("research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
+        raise not_accepted(found, research_id)
     if found.disclaimer_required:
         raise _disclaimer_required()
 
