@@ -175,9 +175,9 @@ def run(spec: Spec, table: Table, *, actor: str, ip: str | None = None, dry_run:
         spec.after_rows(log, report.rows)
         staging.index()
         spec.check(staging, log)
-        log.flush()
-        if log.count:
-            report.problem_count = log.count
+        problem_count = log.count()
+        if problem_count:
+            report.problem_count = problem_count
             report.problems = [Problem(*row) for row in log.head(PROBLEM_HEAD)]
             if report_to is not None:
                 log.write_csv(report_to)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from typing import TextIO
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, insert, select
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, func, insert, select
 
 from ...spreadsheet import neutralise
 
@@ -70,7 +70,6 @@ class ProblemLog:
             Column("reason", Text), Column("code", String(40)),
         ])
         self._buffer: list[tuple] = []
-        self.count = 0
 
     @property
     def c(self):
@@ -78,7 +77,6 @@ class ProblemLog:
 
     def add(self, line: int | None, column: str, value: str, reason: str, code: str) -> None:
         self._buffer.append((line, column, value, reason, code))
-        self.count += 1
         if len(self._buffer) >= 5000:
             self.flush()
 
@@ -90,9 +88,11 @@ class ProblemLog:
         """Problems found by a query over the staging table, whose columns are (line, col, value, reason, code)."""
         self.flush()
         table = self.staging.table
-        result = self.staging.conn.execute(insert(table).from_select(
-            ["line", "col", "value", "reason", "code"], query))
-        self.count += result.rowcount or 0
+        self.staging.conn.execute(insert(table).from_select(["line", "col", "value", "reason", "code"], query))
+
+    def count(self) -> int:
+        self.flush()
+        return self.staging.conn.execute(select(func.count()).select_from(self.staging.table)).scalar()
 
     def _ordered(self):
         c = self.staging.c
