@@ -1,4 +1,4 @@
-"""Run PaCo's benchmarks: ``python -m bench [assistant|first-audio|chunk-latency|stack-floor] [--quick]``."""
+"""Run PaCo's benchmarks: ``python -m bench [assistant|first-audio|chunk-latency|stack-floor|imports] [--quick]``."""
 from gevent import monkey
 
 monkey.patch_all()
@@ -9,14 +9,14 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from . import assistant, chunk_latency, first_audio, stack_floor  # noqa: E402
+from . import assistant, chunk_latency, first_audio, imports, stack_floor  # noqa: E402
 from .stats import table  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency", "stack-floor",  # noqa: E501
-                                                                   "assistant"])
+                                                                   "assistant", "imports"])
     parser.add_argument("--quick", action="store_true", help="fewer turns and shorter runs (a smoke test)")
     args = parser.parse_args()
     results = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.platform(),
@@ -38,6 +38,21 @@ def main():
         print(table([[split, *(f"{fig['safety'][split][c]:.1%}" for c in categories),
                       f"{fig['safety'][split]['false_alarm_rate']:.1%}"] for split in fig["safety"]],
                     ["set", *categories, "false alarms"]))
+    if args.which in ("all", "imports"):
+        quick = {"ids": 10_000, "participants": 1_000, "days": 30, "orm_slice": 1_000}
+        im = imports.run(**(quick if args.quick else {}))
+        results["imports"] = im
+        print(f"\nImports: {im['rows']['ids']:,} research IDs ({im['ids_mb']:.1f} MB), "
+              f"{im['rows']['adherence']:,} adherence rows ({im['adherence_mb']:.1f} MB, percent), seconds")
+        print(table([[engine, round(f["ids_s"], 2), round(f["ids_rerun_s"], 2), round(f["adherence_dry_s"], 2),
+                      round(f["adherence_s"], 2), round(f["adherence_rerun_s"], 2),
+                      round(f["ids_rss_mb"] + f["adherence_rss_mb"], 1), round(f["peak_rss_mb"])]
+                     for engine, f in im["engines"].items()],
+                    ["engine", "IDs", "IDs re-run", "adherence dry run", "adherence", "adherence re-run",
+                     "RSS growth MB", "peak RSS MB"]))
+        print(table([[engine, round(f["bulk_ids_per_s"]), round(f["orm_ids_per_s"]),
+                      f"{f['bulk_ids_per_s'] / f['orm_ids_per_s']:.0f}x"] for engine, f in im["engines"].items()],
+                    ["engine", "bulk import (IDs/s)", "one ORM object per row (IDs/s)", "ratio"]))
     if args.which in ("all", "first-audio"):
         fa = first_audio.run(turns=12 if args.quick else 60, concurrency=4)
         results["first_audio"] = fa

@@ -329,3 +329,20 @@ def test_the_report_never_carries_a_formula(runner, tmp_path, value):
                         "--report", str(report)])
     rows = list(csv.DictReader(report.open(encoding="utf-8")))
     assert rows[0]["value"] == "'" + value
+
+
+def test_the_guides_example_files_do_what_the_readme_says(runner):
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    result = runner.invoke(args=["ids", "import", str(examples / "research_ids.csv"), "--cohort", "Arm A",
+                                 "--create-cohort"])
+    assert result.output.splitlines()[-1] == "research IDs: 3 created, 0 updated, 0 unchanged, 0 skipped"
+    result = runner.invoke(args=["adherence", "import", str(examples / "refill_pdc_percent.csv"), "--measure",
+                                 "refill_pdc", "--scale", "percent"])
+    assert result.output.splitlines()[-1] == "adherence records: 4 created, 0 updated, 0 unchanged, 0 skipped"
+    assert [r[2] for r in adherence_rows()] == [1.0, 0.92, 0.645, 0.8]
+    result = runner.invoke(args=["adherence", "import", str(examples / "pill_count_with_problems.csv"),
+                                 "--measure", "pill_count"])
+    assert result.exit_code == 1 and result.output.splitlines()[-1] == (
+        "5 problems in pill_count_with_problems.csv: nothing was imported.")
