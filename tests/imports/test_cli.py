@@ -346,3 +346,13 @@ def test_the_guides_example_files_do_what_the_readme_says(runner):
                                  "--measure", "pill_count"])
     assert result.exit_code == 1 and result.output.splitlines()[-1] == (
         "5 problems in pill_count_with_problems.csv: nothing was imported.")
+
+
+def test_a_large_file_reports_progress_on_stderr_when_not_a_terminal(runner, tmp_path):
+    rows = "".join(f"P-{i:06d},a note long enough to make the file larger\n" for i in range(6000))
+    path = write(tmp_path, "big.csv", "research_id,notes\n" + rows)
+    result = runner.invoke(args=["ids", "import", path, "--cohort", "Big", "--create-cohort"])
+    assert result.exit_code == 0, result.output
+    progress = [line for line in result.output.splitlines() if line.startswith("reading: ")]
+    assert progress[-1] == "reading: 100%" and len(progress) >= 2
+    assert result.output.splitlines()[-1] == "research IDs: 6000 created, 0 updated, 0 unchanged, 0 skipped"

@@ -27,6 +27,7 @@ from .reading import FileProblem, Table
 from .staging import PROBLEM_HEAD, ProblemLog, Staging
 
 CHUNK_ROWS = 20_000
+PROGRESS_EVERY = 2_000  # rows between progress calls (the admin page yields to other greenlets there)
 
 
 @dataclass(frozen=True)
@@ -245,8 +246,8 @@ def _load(spec: Spec, table: Table, positions: dict[str, int], staging: Staging,
         if len(chunk) >= CHUNK_ROWS:
             staging.load(chunk)
             chunk = []
-            if progress is not None:
-                progress(*table.progress())
+        if progress is not None and rows % PROGRESS_EVERY == 0:
+            progress(*table.progress())
     staging.load(chunk)
     if progress is not None:
         progress(*table.progress())
