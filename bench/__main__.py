@@ -1,4 +1,7 @@
-"""Run PaCo's benchmarks: ``python -m bench [assistant|first-audio|chunk-latency|stack-floor|imports] [--quick]``."""
+"""Run PaCo's benchmarks: ``python -m bench [SCENARIO] [--quick]``.
+
+Scenarios: assistant, first-audio, chunk-latency, stack-floor, imports, dashboards (default: all).
+"""
 from gevent import monkey
 
 monkey.patch_all()
@@ -9,14 +12,14 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from . import assistant, chunk_latency, first_audio, imports, stack_floor  # noqa: E402
+from . import assistant, chunk_latency, dashboards, first_audio, imports, stack_floor  # noqa: E402
 from .stats import table  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency", "stack-floor",  # noqa: E501
-                                                                   "assistant", "imports"])
+                                                                   "assistant", "imports", "dashboards"])
     parser.add_argument("--quick", action="store_true", help="fewer turns and shorter runs (a smoke test)")
     args = parser.parse_args()
     results = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.platform(),
@@ -53,6 +56,18 @@ def main():
         print(table([[engine, round(f["bulk_ids_per_s"]), round(f["orm_ids_per_s"]),
                       f"{f['bulk_ids_per_s'] / f['orm_ids_per_s']:.0f}x"] for engine, f in im["engines"].items()],
                     ["engine", "bulk import (IDs/s)", "one ORM object per row (IDs/s)", "ratio"]))
+    if args.which in ("all", "dashboards"):
+        dash = dashboards.run(**({"participants": 1_000, "repeats": 1} if args.quick else {}))
+        results["dashboards"] = dash
+        engines = list(dash["engines"])
+        sizes = ", ".join(f"{e}: {f['counts']['research_ids']:,} participants, {f['counts']['messages']:,} messages, "
+                          f"{f['counts']['turn_metrics']:,} turns" for e, f in dash["engines"].items())
+        print(f"\nDashboards, server time per page (ms) over {len(dash['engines'][engines[0]]['filters'])} "
+              f"filter sets ({sizes})")
+        print(table([[name, *(f"{round(dash['engines'][e]['ms'][name]['p50'])} / "
+                              f"{round(dash['engines'][e]['ms'][name]['p95'])}" for e in engines)]
+                     for name in dash["engines"][engines[0]]["ms"]],
+                    ["dashboard", *(f"{e} p50 / p95" for e in engines)]))
     if args.which in ("all", "first-audio"):
         fa = first_audio.run(turns=12 if args.quick else 60, concurrency=4)
         results["first_audio"] = fa
