@@ -163,6 +163,25 @@ def test_own_words_set_is_big_enough_and_disjoint():
     assert len(texts) == len(set(texts)), "a message is in two sets"
 
 
+def test_second_held_out_set_is_big_fresh_and_disjoint():
+    """heldout2 was written before the second round of rule changes: at least 40 red flags per
+    category and 160 ordinary messages, none a near copy (rapidfuzz ratio > 85) of an earlier set."""
+    from rapidfuzz import fuzz, process
+
+    from paco.assistant.safety_evaluation import safety_messages
+
+    fresh = safety_messages("heldout2")
+    counts = Counter(m["expect"] for m in fresh)
+    assert all(counts[c] >= 40 for c in CATEGORIES) and counts[None] >= 160, counts
+    assert set(counts) == set(CATEGORIES) | {None}
+    earlier = [normalise(m["text"]) for split in ("original", "tuning", "heldout") for m in safety_messages(split)]
+    texts = [normalise(m["text"]) for m in fresh]
+    assert len(texts) == len(set(texts)), "duplicate messages in heldout2"
+    near = [(t, hit[0]) for t in texts
+            if (hit := process.extractOne(t, earlier, scorer=fuzz.ratio, score_cutoff=85.01))]
+    assert not near, f"near copies of earlier messages: {near}"
+
+
 @pytest.mark.parametrize("category", ["emergency", "crisis"])
 def test_own_words_emergencies_and_self_harm_are_all_caught(category):
     report = own_words("tuning")[category]
