@@ -103,6 +103,7 @@ def normalise(text: str) -> str:
     """Lower case, apostrophes folded ("can't" -> "cant"), misspellings fixed, one space."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("'", "")
     text = re.sub(r"p\.a\.d\.?", "pad", text)
+    text = re.sub(r"\bdie(?=\s+(?:my|his|her|the|their)\s+(?:hair|beard|clothes|shirt)\b)", "dye", text)
     text = re.sub(r"[^a-z0-9.!?;\n]+", " ", text)
     text = re.sub(r"(?<=\d)\.(?=\d)", "", text)
     for pattern, repl in _CONTRACTION_RES:
@@ -144,6 +145,7 @@ _PRESENT = re.compile(
     r"\s+moment|started|starting|its\s+back|came\s+back|coming\s+back|is\s+back|happening|still|since)\b"
     # a change told in the present ("it looks deeper", "is getting bigger") is happening now
     r"|\b(?:getting|looks|look|is|are)\s+(?:\w+\s+)?(?:worse|deeper|bigger|larger|darker|redder|wider)\b"
+    r"|\b(?:wasnt|werent)\s+there|\b(?:is|thats|which\s+is)\s+new\b"
 )
 _NOW = re.compile(r"\b(?:right\s+now|now|currently|at\s+the\s+moment|today|tonight|this\s+morning)\b")
 _IF = re.compile(r"\b(?:(\w+)\s+)?(?:if|in\s+case)\b")
@@ -166,6 +168,8 @@ _HYPOTHETICAL_CLAUSE = re.compile(
 _HYPOTHETICAL_SUFFIX = re.compile(
     r"^\W*(?:is\s+|are\s+|be\s+)?(?:a\s+|an\s+|the\s+)?(?:common\s+|early\s+|warning\s+)?"
     r"(?:sign|signs|symptom|symptoms)\s+of\b"
+    # "chest pain risk", "the chest pain leaflet": the words name a topic, not what is happening
+    r"|^\W*(?:risks?|chances?|odds|leaflet|pamphlet|booklet|handout|brochure|article|video|poster|class|section)\b"
 )
 
 
