@@ -217,6 +217,21 @@ def test_held_out_floor():
     assert all(report[c]["recall"] >= 0.95 for c in CATEGORIES), {c: report[c]["misses"] for c in CATEGORIES}
 
 
+# heldout2 was written and committed before the second round of rule changes and run once
+# (BENCHMARKS.md: 75.5 / 33.3 / 56.2 / 72.9 % recall, 3.6 % false alarms); its individual misses were
+# not looked at afterwards. The floors are its first-run figures, so a change that loses ground on
+# unseen messages fails here.
+HELDOUT2_FLOOR = {"emergency": 0.755, "crisis": 0.333, "urgent": 0.562, "medication_change": 0.729}
+HELDOUT2_MAX_FALSE_ALARMS = 0.036
+
+
+def test_second_held_out_floor():
+    report = own_words("heldout2")
+    below = {c: round(report[c]["recall"], 3) for c, floor in HELDOUT2_FLOOR.items() if report[c]["recall"] < floor}
+    assert not below, f"heldout2 recall under its first-run floor: {below}"
+    assert report["ordinary"]["rate"] <= HELDOUT2_MAX_FALSE_ALARMS
+
+
 @pytest.mark.parametrize("text, category", [
     ("my wife passed out", "emergency"),            # someone else
     ("i never had chest pain", None),               # negated
