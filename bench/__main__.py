@@ -32,7 +32,8 @@ def main():
                      for name, key in (("knowledge base load", "kb_load_ms"), ("retrieval (BM25) per question",
                                         "search_ms"), ("safety check per message", "safety_check_ms"))],
                     ["step", "median", "p99", "samples"]))
-        print("\nKnowledge retrieval in participants' own words (held-out: not used while tuning)")
+        print("\nKnowledge retrieval in participants' own words (heldout2: written before the last round, "
+              "not used while tuning; heldout: seen)")
         print(table([[split, f"{r['top1_accuracy']:.1%}", r["top1"], f"{r['no_match_rate']:.1%}", r["no_match"]]
                      for split, r in fig["retrieval"].items()],
                     ["split", "top-1 right entry", "n", "honest no-match", "n"]))
