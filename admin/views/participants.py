@@ -6,6 +6,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup, escape
+from wtforms import SelectField
 
 from paco.errors import InvalidInput, PacoError
 from paco.extensions import db
@@ -13,7 +14,7 @@ from paco.models import PARTICIPANT_STATUSES, Cohort, ResearchID
 from paco.services import enrolment
 
 from ..auth import client_ip
-from ..base import StaffModelView, actor, refusal
+from ..base import StaffModelView, actor, counted, refusal
 from ..filters import DisclaimerStateFilter, cohort_filter
 from ..forms import MoveCohortForm
 
@@ -32,8 +33,10 @@ class CohortView(StaffModelView):
     column_default_sort = "name"
     form_columns = ["name", "description", "llm_provider", "llm_model", "prompt_version",
                     "tts_enabled", "tts_voice", "daily_llm_tokens", "daily_tts_chars"]
-    form_choices = {"llm_provider": PROVIDER_CHOICES}
+    form_overrides = {"llm_provider": SelectField}
     form_args = {
+        # A plain select whose empty choice says what it means (form_choices would add a blank "__None").
+        "llm_provider": {"choices": PROVIDER_CHOICES, "label": "LLM provider"},
         "llm_model": {"description": "Empty: the server's configured model."},
         "prompt_version": {"description": "Empty: the server's current prompt version."},
         "tts_voice": {"description": "Empty: the server's default voice."},
@@ -83,7 +86,8 @@ class ResearchIDView(StaffModelView):
     ]
     form_columns = ["research_id", "cohort", "status"]
     form_choices = {"status": [(s, s) for s in PARTICIPANT_STATUSES]}
-    form_args = {"research_id": {"description": "Letters, digits, '-', '_' and '.'; stored upper-case."}}
+    form_args = {"research_id": {"description": "Letters, digits, '-', '_' and '.'; stored upper-case."},
+                 "cohort": {"blank_text": "(no cohort)"}}
 
     def get_list(self, *args, **kwargs):
         count, data = super().get_list(*args, **kwargs)
@@ -124,7 +128,7 @@ class ResearchIDView(StaffModelView):
         status = enrolment.STATUS_ACTIONS[verb]
         unchanged = len(research_ids) - changed
         note = f" ({unchanged} already {status})" if unchanged else ""
-        flash(f"{changed} research IDs set to {status}{note}.", "success")
+        flash(f"{counted(changed, 'research ID')} set to {status}{note}.", "success")
 
     @action("activate", "Activate", "Activate the selected research IDs? They can sign in again.")
     def action_activate(self, pks):
@@ -166,5 +170,5 @@ class ResearchIDView(StaffModelView):
             flash(refusal(err), "error")
         else:
             name = dict((c.id, c.name) for c in cohorts)[form.cohort_id.data]
-            flash(Markup("{} research IDs moved to <b>{}</b>.").format(changed, escape(name)), "success")
+            flash(Markup("{} moved to <b>{}</b>.").format(counted(changed, "research ID"), escape(name)), "success")
         return redirect(self.get_url(".index_view"))
