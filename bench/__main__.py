@@ -1,6 +1,7 @@
 """Run PaCo's benchmarks: ``python -m bench [SCENARIO] [--quick]``.
 
-Scenarios: assistant, first-audio, chunk-latency, stack-floor, imports, dashboards (default: all).
+Scenarios: assistant, first-audio, chunk-latency, stack-floor, imports, dashboards, burst, soak
+(default: all).
 """
 from gevent import monkey
 
@@ -12,14 +13,15 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from . import assistant, chunk_latency, dashboards, first_audio, imports, stack_floor  # noqa: E402
+from . import assistant, chunk_latency, dashboards, first_audio, imports, soak, stack_floor  # noqa: E402
 from .stats import table  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency", "stack-floor",  # noqa: E501
-                                                                   "assistant", "imports", "dashboards"])
+    scenarios = ["all", "first-audio", "chunk-latency", "stack-floor", "assistant", "imports", "dashboards", "burst",
+                 "soak"]
+    parser.add_argument("which", nargs="?", default="all", choices=scenarios)
     parser.add_argument("--quick", action="store_true", help="fewer turns and shorter runs (a smoke test)")
     args = parser.parse_args()
     results = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.platform(),
@@ -69,6 +71,25 @@ def main():
                               f"{round(dash['engines'][e]['ms'][name]['p95'])}" for e in engines)]
                      for name in dash["engines"][engines[0]]["ms"]],
                     ["dashboard", *(f"{e} p50 / p95" for e in engines)]))
+    if args.which in ("all", "burst"):
+        b = soak.burst(size=20 if args.quick else 100, alone=3 if args.quick else 10)
+        results["burst"] = b
+        print(f"\nTurn starts under a burst: {b['size']} conversations starting in the same second (ms)")
+        print(table([[who, what, b[who][key]["median"], b[who][key]["p95"], b[who][key]["n"]]
+                     for who in ("alone", "burst") for what, key in (("first text", "first_text_ms"),
+                                                                     ("first audio", "first_audio_ms"))],
+                    ["conversations", "measure", "p50", "p95", "n"]))
+        print(f"burst first text p50 - alone p50: {b['first_text_p50_over_alone_ms']} ms (target <= 100); "
+              f"burst first audio p50 - floor ({b['floor_ms']} ms): {b['first_audio_p50_over_floor_ms']} ms "
+              "(target <= 100)")
+    if args.which in ("all", "soak"):
+        sk = soak.soak(**({"idle": 200, "streaming": 20, "seconds": 20} if args.quick else {}))
+        results["soak"] = sk
+        print(f"\nSoak: {sk['idle']} idle sockets + {sk['streaming']} streaming conversations for {sk['seconds']:g} s")
+        print(table([[sk["sent"], sk["acknowledged"], sk["stored"], sk["turns"], sk["dropped"], sk["dropped_idle"],
+                      sk["kb_per_idle_socket"]]],
+                    ["sent", "acknowledged", "stored", "turns", "streaming dropped", "idle dropped",
+                     "KB per idle socket"]))
     if args.which in ("all", "first-audio"):
         fa = first_audio.run(turns=12 if args.quick else 60, concurrency=4)
         results["first_audio"] = fa

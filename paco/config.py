@@ -204,8 +204,8 @@ def from_environment() -> dict:
         "PACO_TTS_FORMAT": env_str("PACO_TTS_FORMAT", "mp3_22050_32"),
         "PACO_TTS_CONNECT_TIMEOUT": env_float("PACO_TTS_CONNECT_TIMEOUT", 3.0),
         "PACO_TTS_TIMEOUT": env_float("PACO_TTS_TIMEOUT", 15.0),
-        # Simultaneous TTS requests per worker (0: no cap); more wait their turn, up to the timeout.
-        "PACO_TTS_MAX_CONCURRENT": env_int("PACO_TTS_MAX_CONCURRENT", 4, minimum=0),
+        # Simultaneous TTS requests per worker (0: no cap): set to the speech plan's limit; more wait their turn.
+        "PACO_TTS_MAX_CONCURRENT": env_int("PACO_TTS_MAX_CONCURRENT", 0, minimum=0),
         "PACO_TTS_QUEUE_TIMEOUT": env_float("PACO_TTS_QUEUE_TIMEOUT", 10.0),
         "ELEVENLABS_API_KEY": env_str("ELEVENLABS_API_KEY"),
         "ELEVENLABS_BASE_URL": env_str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io"),
