@@ -84,6 +84,19 @@ def question_json(settings: Settings) -> dict:
             "reasons": [{"code": code, "label": label} for code, label in REASONS.items()]}
 
 
+PROMPTS = ("checkin", "checkin_reason")
+
+
+def prompt_text(settings: Settings, prompt: str) -> str:
+    """What the card says aloud when speech is on: the question with its answers, or the reasons."""
+    if prompt == "checkin":
+        return f"{settings.question} Choose: all of them, some of them, or none of them."
+    if prompt == "checkin_reason":
+        return ("What got in the way? If you like, choose a reason: I forgot, side effects, the cost, "
+                "I ran out, I skipped on purpose, or something else.")
+    raise InvalidInput("invalid_field", f"The field 'prompt' must be one of: {', '.join(PROMPTS)}.")
+
+
 # --- days ------------------------------------------------------------------------------------
 
 def check_offset(value: int) -> int:

@@ -92,6 +92,18 @@ def history(research_id: str, conversation_id: str, limit: int) -> list[Message]
     return list(reversed(newest))
 
 
+def spoken_answer(research_id: str, message_id: int) -> str:
+    """The text of one of PaCo's stored answers to this participant, to be spoken again."""
+    row = db.session.execute(
+        db.select(Message.content, Message.role, Message.status, Conversation.research_id)
+        .join(Conversation, Conversation.conversation_id == Message.conversation_id)
+        .where(Message.id == message_id)).first()
+    # Same answer for "someone else's" and "no such answer": message IDs reveal nothing.
+    if row is None or row.research_id != research_id or row.role != "assistant" or not row.content.strip():
+        raise NotFound("message_not_found", "That answer was not found.")
+    return row.content
+
+
 def list_conversations(research_id: str, limit: int = 20) -> list[Conversation]:
     return db.session.execute(
         db.select(Conversation).where(Conversation.research_id == research_id)
