@@ -10,9 +10,20 @@ from ..errors import Forbidden
 from ..extensions import db
 from ..models import Disclaimer, DisclaimerAcknowledgment, ResearchID
 
-# One wording for unknown, paused and withdrawn IDs, so that answers cannot be used to find IDs.
-NOT_ACCEPTED_MESSAGE = ("We could not find that research ID. "
-                        "Check the card your study team gave you.")
+# One wording for unknown, paused and withdrawn IDs, so that answers cannot be used to find IDs;
+# true for each of them (a paused ID is not an active one).
+NOT_ACCEPTED_MESSAGE = ("We could not find an active research ID like that. Check the card your study team "
+                        "gave you. If it is right, please contact your study team.")
+NO_CONTACT = "Please contact your study team if you have questions."
+
+
+def inactive_message(participant: ResearchID) -> str:
+    """What a participant whose access was paused or ended is told, with whom to contact (the
+    cohort's contact text). Only for someone who proved they hold the ID: it confirms the ID exists."""
+    contact = (participant.cohort.contact_text.strip() if participant.cohort else "") or NO_CONTACT
+    if participant.status == "withdrawn":
+        return f"Your access to PaCo has ended because you are no longer taking part in the study. {contact}"
+    return f"Your study team has paused your access to PaCo for now. {contact}"
 
 
 @dataclass(frozen=True)
@@ -59,19 +70,30 @@ def standing(research_id: str) -> Standing:
     return Standing(*row)
 
 
-def active_participant(research_id: str) -> ResearchID:
-    """The participant if the ID exists and is active; otherwise the same 403 for every case."""
+def _not_accepted(found: Standing, holder: bool) -> Forbidden:
+    """The same 403 for unknown, paused and withdrawn IDs, unless the caller proved it holds the ID."""
+    if holder and found.participant is not None:
+        return Forbidden("research_id_inactive", inactive_message(found.participant))
+    return Forbidden("research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
+
+
+def active_participant(research_id: str, holder: bool = False) -> ResearchID:
+    """The participant if the ID exists and is active; otherwise the same 403 for every case.
+
+    ``holder``: the request proved it holds this research ID (a token for it, or the device
+    cookie set when it signed in); a paused or withdrawn holder is then told so, and whom to contact.
+    """
     found = standing(research_id)
     if not found.active:
-        raise Forbidden("research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
+        raise _not_accepted(found, holder)
     return found.participant
 
 
-def may_sign_in(research_id: str) -> None:
+def may_sign_in(research_id: str, holder: bool = False) -> None:
     """Sign-in: the ID is active (same 403 as an unknown one) and accepted the current disclaimer."""
     found = standing(research_id)
     if not found.active:
-        raise Forbidden("research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
+        raise _not_accepted(found, holder)
     if found.disclaimer_required:
         raise _disclaimer_required()
 
@@ -84,8 +106,9 @@ def authorize_participant(research_id: str) -> ResearchID:
     """
     found = standing(research_id)
     if not found.active:
-        raise Forbidden("research_id_inactive",
-                       "This research ID is not active. Please contact your study team.")
+        # The token proves the holder knows the ID exists: say what happened and whom to contact.
+        raise Forbidden("research_id_inactive", inactive_message(found.participant) if found.participant
+                        else "This research ID is not active. Please contact your study team.")
     if found.disclaimer_required:
         raise _disclaimer_required()
     return found.participant
