@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, dict[str, frozenset]] = {
     "cohorts": _crud(MANAGERS),
     "research_ids": _crud(MANAGERS),
     "adherence": _crud(MANAGERS),
+    # Participants' check-in answers, changes included: written only by the participants.
+    "checkins": {"list": EVERYONE, "export": EVERYONE},
     # The consent text is the study's responsibility, not day-to-day data management.
     "disclaimers": _crud(ADMINS),
     "acknowledgments": {"list": EVERYONE, "export": EVERYONE},
