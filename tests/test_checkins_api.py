@@ -241,8 +241,9 @@ def test_a_cohort_without_check_ins_is_never_asked_and_cannot_answer(client, rid
     assert (r.status_code, r.get_json()["error"]["code"]) == (403, "checkins_off")
 
 
-def test_answers_are_rate_limited_per_research_id(make_app, demo, clock):
-    app = make_app(PACO_RATE_LIMIT_CHECKINS="2 per minute", RATELIMIT_STORAGE_URI="memory://")
+def test_answers_and_speech_on_demand_are_rate_limited_per_research_id(make_app, demo, clock):
+    app = make_app(PACO_RATE_LIMIT_CHECKINS="2 per minute", PACO_RATE_LIMIT_SPEECH="1 per minute",
+                   RATELIMIT_STORAGE_URI="memory://")
     with app.app_context():
         client = app.test_client()
         client.post("/api/v1/auth/acknowledge-disclaimer", json={"research_id": "RID003"})
@@ -253,3 +254,5 @@ def test_answers_are_rate_limited_per_research_id(make_app, demo, clock):
         r = client.post(CHECKIN, headers=headers, json={"taken": "all"})
         assert (r.status_code, r.get_json()["error"]["code"]) == (429, "rate_limited")
         assert int(r.headers["Retry-After"]) >= 1
+        speech = [client.post("/api/v1/audio/speech", headers=headers, json={"prompt": "checkin"}) for _ in range(2)]
+        assert [r.get_json()["error"]["code"] for r in speech] == ["speech_off", "rate_limited"]  # no TTS in tests

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from ..errors import InvalidInput, PacoError, TooLarge
-from ..validation import check_text, is_valid_conversation_id, normalise_research_id, parse_json
+from ..validation import check_text, is_row_id, is_valid_conversation_id, normalise_research_id, parse_json
 
 MAX_FRAME_BYTES = 16 * 1024
 # What a client may say about how a question was entered ("checkin" is the server's own).
@@ -99,7 +99,7 @@ def parse(raw, max_chars: int) -> ChatFrame | CheckinFrame | str:
 
 def _checkin(frame: dict) -> CheckinFrame:
     checkin_id = frame.get("checkin_id")
-    if isinstance(checkin_id, bool) or not isinstance(checkin_id, int) or not 0 < checkin_id < 2**63:
+    if not is_row_id(checkin_id):
         raise InvalidInput("bad_request", "The field 'checkin_id' must be the id of a check-in (a whole number).")
     conversation_id = frame.get("conversation_id")
     if not is_valid_conversation_id(conversation_id):

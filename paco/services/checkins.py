@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import AdherenceRecord, Checkin, ResearchID, utcnow
 from ..models.checkins import BARRIERS, CHECKIN_NOTE_MAX_LENGTH, CHECKIN_TAKEN
 from ..models.types import iso_utc
-from ..validation import check_text
+from ..validation import check_text, is_row_id
 from .transaction import committing
 
 VALUES = {"all": 1.0, "some": 0.5, "none": 0.0}
@@ -244,7 +244,7 @@ def checkin_json(checkin: Checkin, answers: int | None = None) -> dict:
 
 def for_reply(research_id: str, checkin_id: int) -> Checkin:
     """The answer PaCo is asked to respond to: the participant's own, with a reason, not answered yet."""
-    checkin = db.session.get(Checkin, checkin_id) if isinstance(checkin_id, int) else None
+    checkin = db.session.get(Checkin, checkin_id) if is_row_id(checkin_id) else None
     if checkin is None or checkin.research_id != research_id:
         raise NotFound("checkin_not_found", "That check-in was not found.")
     if checkin.reason is None:

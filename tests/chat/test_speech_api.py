@@ -123,3 +123,13 @@ def test_speech_off_daily_cap_and_a_failing_voice_are_said_plainly(chat):
     chat.eleven.configure(fault="http_500")
     status, body, _ = _post(chat, client.token, {"message_id": message_id})
     assert (status, body["error"]["code"]) == (503, "speech_unavailable")
+
+
+def test_ids_no_row_can_have_are_not_found_not_a_crash(chat):
+    client = chat.connect()
+    for message_id in (0, -1, 2**31, 2**40, 2**63, 2**70):
+        status, body, _ = _post(chat, client.token, {"message_id": message_id})
+        assert (status, body["error"]["code"]) == (404, "message_not_found"), message_id
+    for checkin_id in (2**31, 2**63, 2**70):
+        client.send({"type": "checkin", "conversation_id": "conv-1", "checkin_id": checkin_id, "token": client.token})
+        assert client.recv()["code"] == "bad_request"
