@@ -35,6 +35,7 @@ from .views.consent import AcknowledgmentView, DisclaimerView
 from .views.conversations import ConversationView, MessageView
 from .views.dashboards import DashboardView
 from .views.data import AdherenceView, AuditEventView
+from .views.imports import ImportView, allow_upload
 from .views.participants import CohortView, ResearchIDView
 from .views.staff import StaffUserView
 
@@ -59,6 +60,7 @@ def init_admin(app: Flask) -> Admin:
                       endpoint="admin_adherence", url="adherence"),
         CheckinView(Checkin, db, name="Check-in history", category=participants,
                     endpoint="admin_checkins", url="checkins"),
+        ImportView(name="Import", category=participants, endpoint="admin_import", url="import"),
         DisclaimerView(Disclaimer, db, name="Disclaimer versions", category=consent,
                        endpoint="admin_disclaimers", url="disclaimers"),
         AcknowledgmentView(DisclaimerAcknowledgment, db, name="Acknowledgments", category=consent,
@@ -120,6 +122,7 @@ def _protect_forms(app: Flask) -> None:
     """
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf = CSRFProtect(app)
+    app.before_request(allow_upload)  # the Import page's larger limit, before the check reads the form
     methods = set(app.config.get("WTF_CSRF_METHODS") or {"POST", "PUT", "PATCH", "DELETE"})
 
     @app.before_request

@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, dict[str, frozenset]] = {
     "adherence": _crud(MANAGERS),
     # Participants' check-in answers, changes included: written only by the participants.
     "checkins": {"list": EVERYONE, "export": EVERYONE},
+    # Bulk imports (the Import page): data managers and admins only; investigators never see it.
+    "imports": {"list": MANAGERS, "create": MANAGERS, "action": MANAGERS},
     # The consent text is the study's responsibility, not day-to-day data management.
     "disclaimers": _crud(ADMINS),
     "acknowledgments": {"list": EVERYONE, "export": EVERYONE},

@@ -1,4 +1,7 @@
-"""Run PaCo's benchmarks: ``python -m bench [assistant|first-audio|chunk-latency|stack-floor] [--quick]``."""
+"""Run PaCo's benchmarks: ``python -m bench [SCENARIO] [--quick]``.
+
+Scenarios: assistant, first-audio, chunk-latency, stack-floor, imports, dashboards (default: all).
+"""
 from gevent import monkey
 
 monkey.patch_all()
@@ -9,14 +12,14 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from . import assistant, chunk_latency, first_audio, stack_floor  # noqa: E402
+from . import assistant, chunk_latency, dashboards, first_audio, imports, stack_floor  # noqa: E402
 from .stats import table  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency", "stack-floor",  # noqa: E501
-                                                                   "assistant"])
+                                                                   "assistant", "imports", "dashboards"])
     parser.add_argument("--quick", action="store_true", help="fewer turns and shorter runs (a smoke test)")
     args = parser.parse_args()
     results = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.platform(),
@@ -29,7 +32,8 @@ def main():
                      for name, key in (("knowledge base load", "kb_load_ms"), ("retrieval (BM25) per question",
                                         "search_ms"), ("safety check per message", "safety_check_ms"))],
                     ["step", "median", "p99", "samples"]))
-        print("\nKnowledge retrieval in participants' own words (held-out: not used while tuning)")
+        print("\nKnowledge retrieval in participants' own words (heldout2: written before the last round, "
+              "not used while tuning; heldout: seen)")
         print(table([[split, f"{r['top1_accuracy']:.1%}", r["top1"], f"{r['no_match_rate']:.1%}", r["no_match"]]
                      for split, r in fig["retrieval"].items()],
                     ["split", "top-1 right entry", "n", "honest no-match", "n"]))
@@ -38,6 +42,33 @@ def main():
         print(table([[split, *(f"{fig['safety'][split][c]:.1%}" for c in categories),
                       f"{fig['safety'][split]['false_alarm_rate']:.1%}"] for split in fig["safety"]],
                     ["set", *categories, "false alarms"]))
+    if args.which in ("all", "imports"):
+        quick = {"ids": 10_000, "participants": 1_000, "days": 30, "orm_slice": 1_000}
+        im = imports.run(**(quick if args.quick else {}))
+        results["imports"] = im
+        print(f"\nImports: {im['rows']['ids']:,} research IDs ({im['ids_mb']:.1f} MB), "
+              f"{im['rows']['adherence']:,} adherence rows ({im['adherence_mb']:.1f} MB, percent), seconds")
+        print(table([[engine, round(f["ids_s"], 2), round(f["ids_rerun_s"], 2), round(f["adherence_dry_s"], 2),
+                      round(f["adherence_s"], 2), round(f["adherence_rerun_s"], 2),
+                      round(f["ids_rss_mb"] + f["adherence_rss_mb"], 1), round(f["peak_rss_mb"])]
+                     for engine, f in im["engines"].items()],
+                    ["engine", "IDs", "IDs re-run", "adherence dry run", "adherence", "adherence re-run",
+                     "RSS growth MB", "peak RSS MB"]))
+        print(table([[engine, round(f["bulk_ids_per_s"]), round(f["orm_ids_per_s"]),
+                      f"{f['bulk_ids_per_s'] / f['orm_ids_per_s']:.0f}x"] for engine, f in im["engines"].items()],
+                    ["engine", "bulk import (IDs/s)", "one ORM object per row (IDs/s)", "ratio"]))
+    if args.which in ("all", "dashboards"):
+        dash = dashboards.run(**({"participants": 1_000, "repeats": 1} if args.quick else {}))
+        results["dashboards"] = dash
+        engines = list(dash["engines"])
+        sizes = ", ".join(f"{e}: {f['counts']['research_ids']:,} participants, {f['counts']['messages']:,} messages, "
+                          f"{f['counts']['turn_metrics']:,} turns" for e, f in dash["engines"].items())
+        print(f"\nDashboards, server time per page (ms) over {len(dash['engines'][engines[0]]['filters'])} "
+              f"filter sets ({sizes})")
+        print(table([[name, *(f"{round(dash['engines'][e]['ms'][name]['p50'])} / "
+                              f"{round(dash['engines'][e]['ms'][name]['p95'])}" for e in engines)]
+                     for name in dash["engines"][engines[0]]["ms"]],
+                    ["dashboard", *(f"{e} p50 / p95" for e in engines)]))
     if args.which in ("all", "first-audio"):
         fa = first_audio.run(turns=12 if args.quick else 60, concurrency=4)
         results["first_audio"] = fa

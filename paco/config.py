@@ -148,6 +148,8 @@ def from_environment() -> dict:
         # Namespaces PaCo's Redis keys, so that several deployments (or test runs) can share one.
         "PACO_REDIS_PREFIX": env_str("PACO_REDIS_PREFIX", "paco"),
         "MAX_CONTENT_LENGTH": env_int("PACO_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
+        # Files uploaded on the admin site's Import page (larger ones: the flask ids/adherence commands).
+        "PACO_IMPORT_MAX_BYTES": env_int("PACO_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
         "PACO_ALLOWED_ORIGINS": env_list("PACO_ALLOWED_ORIGINS", []),
         "PACO_RATE_LIMIT_AUTH": env_str("PACO_RATE_LIMIT_AUTH", "20 per minute;200 per hour"),
         "PACO_RATE_LIMIT_CHAT": env_str("PACO_RATE_LIMIT_CHAT", "20 per minute"),
@@ -205,6 +207,9 @@ def from_environment() -> dict:
         "PACO_TTS_FORMAT": env_str("PACO_TTS_FORMAT", "mp3_22050_32"),
         "PACO_TTS_CONNECT_TIMEOUT": env_float("PACO_TTS_CONNECT_TIMEOUT", 3.0),
         "PACO_TTS_TIMEOUT": env_float("PACO_TTS_TIMEOUT", 15.0),
+        # Simultaneous TTS requests per worker (0: no cap); more wait their turn, up to the timeout.
+        "PACO_TTS_MAX_CONCURRENT": env_int("PACO_TTS_MAX_CONCURRENT", 4, minimum=0),
+        "PACO_TTS_QUEUE_TIMEOUT": env_float("PACO_TTS_QUEUE_TIMEOUT", 10.0),
         "ELEVENLABS_API_KEY": env_str("ELEVENLABS_API_KEY"),
         "ELEVENLABS_BASE_URL": env_str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io"),
         "PACO_AUDIO_CACHE_DIR": env_str("PACO_AUDIO_CACHE_DIR", str(INSTANCE_DIR / "audio_cache")),

@@ -37,3 +37,25 @@ def cli_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except Exception:  # no login name in some containers
         return "cli"
+
+
+def as_option(command):
+    """``--as EMAIL``: the staff account (data manager or admin) the audit log names."""
+    return click.option("--as", "as_email", metavar="EMAIL",
+                        help="Your staff account (data_manager or admin): the audit log names you. "
+                             "Without it, the operating-system user.")(command)
+
+
+def acting_staff(email: str | None) -> str:
+    """The audit's actor for ``--as EMAIL``: an active data manager or admin, or a refusal."""
+    if email is None:
+        return cli_actor()
+    from paco.services import staff
+
+    user = staff.find_staff(email)
+    if user is None or not user.active:
+        raise click.ClickException(f"There is no active staff account for {staff.normalise_email(email)}.")
+    if user.role not in ("admin", "data_manager"):
+        raise click.ClickException(f"{user.email} is an {user.role}; imports and ID changes need a "
+                                   "data_manager or admin account.")
+    return user.email

@@ -179,3 +179,27 @@ def test_sign_out_clears_the_cookie(client, login):
     r = client.post(f"{API}/logout")
     assert r.status_code == 200
     assert client.get(f"{API}/session").status_code == 401
+
+
+def test_a_mistyped_generated_id_is_named_as_a_typing_mistake(client, demo):
+    from paco.services.research_id_codes import MISTYPED_MESSAGE, new_code
+
+    good = new_code("PAD")
+    body, check = good[:-1], good[-1]
+    wrong_check = next(c for c in "23456789ABCDEFGH" if c != check)
+    for typed in (body + wrong_check, good.replace("-", "-", 1)[:4] + "0" + good[5:]):
+        r = client.post(f"{API}/login", json={"research_id": typed.lower()})
+        assert (r.status_code, r.get_json()["error"]) == (400, {"code": "research_id_mistyped",
+                                                                 "message": MISTYPED_MESSAGE})
+        r = client.post(f"{API}/validate-research-id", json={"research_id": typed})
+        assert r.get_json() == {"valid": False, "disclaimer_required": False, "message": MISTYPED_MESSAGE}
+    # A well-formed generated ID that PaCo does not hold is simply unknown; and an imported ID of
+    # the same shape that PaCo does hold is never refused by the check character.
+    r = client.post(f"{API}/login", json={"research_id": good})
+    assert r.get_json()["error"]["code"] == "research_id_not_accepted"
+    from paco.services.research_id_codes import is_mistyped
+
+    assert is_mistyped("SITE-ABCD-EFGH")
+    db.session.add(ResearchID(research_id="SITE-ABCD-EFGH", status="active"))
+    db.session.commit()
+    assert client.post(f"{API}/validate-research-id", json={"research_id": "site-abcd-efgh"}).get_json()["valid"]

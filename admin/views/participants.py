@@ -6,6 +6,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup, escape
+from wtforms import SelectField
 
 from paco.errors import InvalidInput, PacoError
 from paco.extensions import db
@@ -14,7 +15,7 @@ from paco.services import checkins, enrolment
 from paco.validation import check_text
 
 from ..auth import client_ip
-from ..base import StaffModelView, actor, refusal
+from ..base import StaffModelView, actor, counted, refusal
 from ..filters import DisclaimerStateFilter, cohort_filter
 from ..forms import MoveCohortForm
 
@@ -34,9 +35,11 @@ class CohortView(StaffModelView):
     form_columns = ["name", "description", "llm_provider", "llm_model", "prompt_version",
                     "tts_enabled", "tts_voice", "daily_llm_tokens", "daily_tts_chars",
                     "checkin_enabled", "checkin_weekdays", "checkin_wording", "contact_text"]
-    form_choices = {"llm_provider": PROVIDER_CHOICES,
-                    "checkin_wording": [(v, f"{v}: {text}") for v, text in checkins.WORDINGS.items()]}
+    form_overrides = {"llm_provider": SelectField}
+    form_choices = {"checkin_wording": [(v, f"{v}: {text}") for v, text in checkins.WORDINGS.items()]}
     form_args = {
+        # A plain select whose empty choice says what it means (form_choices would add a blank "__None").
+        "llm_provider": {"choices": PROVIDER_CHOICES, "label": "LLM provider"},
         "llm_model": {"description": "Empty: the server's configured model."},
         "prompt_version": {"description": "Empty: the server's current prompt version."},
         "tts_voice": {"description": "Empty: the server's default voice."},
@@ -100,7 +103,8 @@ class ResearchIDView(StaffModelView):
     ]
     form_columns = ["research_id", "cohort", "status"]
     form_choices = {"status": [(s, s) for s in PARTICIPANT_STATUSES]}
-    form_args = {"research_id": {"description": "Letters, digits, '-', '_' and '.'; stored upper-case."}}
+    form_args = {"research_id": {"description": "Letters, digits, '-', '_' and '.'; stored upper-case."},
+                 "cohort": {"blank_text": "(no cohort)"}}
 
     def get_list(self, *args, **kwargs):
         count, data = super().get_list(*args, **kwargs)
@@ -141,7 +145,7 @@ class ResearchIDView(StaffModelView):
         status = enrolment.STATUS_ACTIONS[verb]
         unchanged = len(research_ids) - changed
         note = f" ({unchanged} already {status})" if unchanged else ""
-        flash(f"{changed} research IDs set to {status}{note}.", "success")
+        flash(f"{counted(changed, 'research ID')} set to {status}{note}.", "success")
 
     @action("activate", "Activate", "Activate the selected research IDs? They can sign in again.")
     def action_activate(self, pks):
@@ -183,5 +187,5 @@ class ResearchIDView(StaffModelView):
             flash(refusal(err), "error")
         else:
             name = dict((c.id, c.name) for c in cohorts)[form.cohort_id.data]
-            flash(Markup("{} research IDs moved to <b>{}</b>.").format(changed, escape(name)), "success")
+            flash(Markup("{} moved to <b>{}</b>.").format(counted(changed, "research ID"), escape(name)), "success")
         return redirect(self.get_url(".index_view"))

@@ -17,13 +17,7 @@ from ..models.types import iso_utc
 from ..rest import json_body
 from ..security import security_log
 from ..services import consent
-from ..services.participants import (
-    NOT_ACCEPTED_MESSAGE,
-    active_participant,
-    inactive_message,
-    may_sign_in,
-    standing,
-)
+from ..services.participants import active_participant, may_sign_in, not_accepted, standing
 from ..validation import field, research_id_field
 from ..web_extensions import limiter
 from . import bp
@@ -49,11 +43,12 @@ def validate_research_id():
     holder = proves(research_id)  # before the lookup, the same work whatever was typed
     found = standing(research_id)
     if not found.active:
-        if holder and found.participant is not None:
+        refusal = not_accepted(found, research_id, holder)
+        if refusal.code == "research_id_inactive":
             # Only someone who held this ID (a token, the device cookie) learns it is paused or ended.
             return jsonify(valid=False, disclaimer_required=False, access=found.participant.status,
-                           message=inactive_message(found.participant))
-        return jsonify(valid=False, disclaimer_required=False, message=NOT_ACCEPTED_MESSAGE)
+                           message=refusal.message)
+        return jsonify(valid=False, disclaimer_required=False, message=refusal.message)
     return jsonify(valid=True, disclaimer_required=found.disclaimer_required,
                    disclaimer_version=found.current_version)
 

@@ -88,7 +88,7 @@ def chat_socket(ws):
                 session.end(CLOSE_POLICY, "too many malformed frames",
                             f"{MALFORMED_LIMIT} malformed frames in a row: closing this connection.")
     except ConnectionClosed:
-        pass
+        outbox.client_gone()
     except Exception:  # an escaping exception would write HTTP 500 onto the upgraded socket
         log.exception("chat socket failed")
         outbox.send(error("internal", "Something went wrong. Please reconnect."))

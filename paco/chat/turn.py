@@ -35,6 +35,11 @@ from .speaker import Speaker
 log = logging.getLogger("paco.chat.turn")
 
 
+class ClientGone(Exception):
+    """The participant closed the page mid-reply: stop the provider's stream (no more tokens paid
+    for) and store what was written so far as ``interrupted``."""
+
+
 @dataclass(frozen=True)
 class TurnRequest:
     research_id: str
@@ -98,7 +103,14 @@ class Turn:
                 raise failure
             self.errors += source.errors
             for delta in source.deltas:
+                if self.outbox.closed:
+                    raise ClientGone()
                 self._relay(delta, parts, splitter, speaker)
+        except ClientGone:
+            status = "interrupted"
+            self.errors.append("client disconnected")
+            source.close()
+            metrics.CLIENT_GONE.inc()
         except NoProviderAnswered as err:
             status = "failed"
             self.errors += err.errors

@@ -6,9 +6,10 @@ from functools import cache
 
 from sqlalchemy.orm import joinedload
 
-from ..errors import Forbidden
+from ..errors import Forbidden, InvalidInput, PacoError
 from ..extensions import db
 from ..models import Disclaimer, DisclaimerAcknowledgment, ResearchID
+from .research_id_codes import MISTYPED_MESSAGE, is_mistyped
 
 # One wording for unknown, paused and withdrawn IDs, so that answers cannot be used to find IDs;
 # true for each of them (a paused ID is not an active one).
@@ -70,22 +71,26 @@ def standing(research_id: str) -> Standing:
     return Standing(*row)
 
 
-def _not_accepted(found: Standing, holder: bool) -> Forbidden:
-    """The same 403 for unknown, paused and withdrawn IDs, unless the caller proved it holds the ID."""
+def not_accepted(found: Standing, research_id: str, holder: bool = False) -> PacoError:
+    """The refusal for an ID that may not sign in. A request that proved it holds the ID (a token
+    for it, or the device cookie set when it signed in) is told the access is paused or ended and
+    whom to contact; a typing mistake in a generated ID is named as such (the check character
+    tells, whatever PaCo holds); everything else gets one wording."""
     if holder and found.participant is not None:
         return Forbidden("research_id_inactive", inactive_message(found.participant))
+    if found.participant is None and is_mistyped(research_id):
+        return InvalidInput("research_id_mistyped", MISTYPED_MESSAGE)
     return Forbidden("research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
 
 
 def active_participant(research_id: str, holder: bool = False) -> ResearchID:
-    """The participant if the ID exists and is active; otherwise the same 403 for every case.
-
-    ``holder``: the request proved it holds this research ID (a token for it, or the device
-    cookie set when it signed in); a paused or withdrawn holder is then told so, and whom to contact.
-    """
+    """The participant if the ID exists and is active; otherwise the same 403 for every case
+    (a proven holder of a paused or withdrawn ID is told so: ``not_accepted``)."""
     found = standing(research_id)
     if not found.active:
-        raise _not_accepted(found, holder)
+        if holder and found.participant is not None:
+            raise not_accepted(found, research_id, holder)
+        raise Forbidden("research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
     return found.participant
 
 
@@ -93,7 +98,7 @@ def may_sign_in(research_id: str, holder: bool = False) -> None:
     """Sign-in: the ID is active (same 403 as an unknown one) and accepted the current disclaimer."""
     found = standing(research_id)
     if not found.active:
-        raise _not_accepted(found, holder)
+        raise not_accepted(found, research_id, holder)
     if found.disclaimer_required:
         raise _disclaimer_required()
 

@@ -60,7 +60,8 @@ def load() -> dict[str, int]:
     for conversation, asked, question, entered, topic, safety, status, provider, model, timings in turns:
         category, rule = safety or (None, None)
         db.session.add(Message(conversation_id=conversation, role="user", content=question, created_at=asked,
-                               input=entered, topic=topic, safety_category=category, safety_rule=rule))
+                               input=entered, topic=topic, safety_category=category, safety_rule=rule,
+                               safety_layer=category and "rules"))
         answer = Message(conversation_id=conversation, role="assistant", content="" if status == "failed" else "ok",
                          created_at=asked.replace(second=1), status=status, provider=provider, model=model,
                          safety_category=category, safety_rule=rule)

@@ -115,8 +115,27 @@ def test_conversations(study):
         ("Arm A", "Symptoms", 1, 0.25), ("Arm B", "Smoking", 1, 1.0)]
     assert rows(b.panel("questions_per_conversation"), "cohort", "conversations", "questions", "mean_questions") == [
         ("Arm A", 3, 4, 1.33), ("Arm B", 1, 1, 1.0)]
-    assert rows(b.panel("escalations"), "rule", "cohort", "questions") == [("emergency.chest_pain", "Arm A", 1)]
+    assert rows(b.panel("escalations"), "rule", "layer", "cohort", "questions") == [
+        ("emergency.chest_pain", "rules", "Arm A", 1)]
     assert [r[0] for r in rows(b.panel("recent"), "conversation_id")] == ["cB1", "cA1b", "cA2", "cA1a"]
+
+
+def test_escalations_count_by_layer(study):
+    """A question the rules missed and the classifier caught has its own row, by layer."""
+    from paco.models import Message
+
+    from .fixture import at
+
+    for when, layer, category, rule in ((at(30, 12, 10), "classifier", "crisis", "classifier.crisis"),
+                                        (at(30, 12, 20), "classifier", "crisis", "classifier.crisis"),
+                                        (at(30, 12, 30), "rules", "urgent", "urgent.foot_wound")):
+        db.session.add(Message(conversation_id="cB1", role="user", content="...", created_at=when,
+                               safety_category=category, safety_rule=rule, safety_layer=layer))
+    db.session.commit()
+    # By hand: Arm A's chest pain (rules) from the fixture; Arm B two classifier catches and one rule.
+    assert rows(board("conversations").panel("escalations"), "rule", "layer", "cohort", "questions") == [
+        ("classifier.crisis", "classifier", "Arm B", 2), ("emergency.chest_pain", "rules", "Arm A", 1),
+        ("urgent.foot_wound", "rules", "Arm B", 1)]
 
 
 def test_latency(study):
