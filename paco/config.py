@@ -153,6 +153,9 @@ def from_environment() -> dict:
         "PACO_ALLOWED_ORIGINS": env_list("PACO_ALLOWED_ORIGINS", []),
         "PACO_RATE_LIMIT_AUTH": env_str("PACO_RATE_LIMIT_AUTH", "20 per minute;200 per hour"),
         "PACO_RATE_LIMIT_CHAT": env_str("PACO_RATE_LIMIT_CHAT", "20 per minute"),
+        # Per research ID: check-in answers and reads, and answers spoken again on demand.
+        "PACO_RATE_LIMIT_CHECKINS": env_str("PACO_RATE_LIMIT_CHECKINS", "30 per minute;300 per day"),
+        "PACO_RATE_LIMIT_SPEECH": env_str("PACO_RATE_LIMIT_SPEECH", "20 per minute"),
         # Server pings keep idle sockets open through proxies; the size cap is a last resort
         # (it drops the connection): frames past PaCo's own 16 kB limit get an error frame first.
         "SOCK_SERVER_OPTIONS": {"ping_interval": env_int("PACO_WS_PING_SECONDS", 25, minimum=1),

@@ -21,6 +21,7 @@ from ..sql import (
     frame,
     from_messages,
     in_range,
+    is_question,
     messages,
     participants,
     week,
@@ -65,7 +66,7 @@ def topics_by_week(conn, filters: Filters) -> pd.DataFrame:
     bucket = week(messages.c.created_at, conn.dialect.name).label("week")
     topic = sa.func.coalesce(messages.c.topic, "other").label("topic")
     rows = frame(conn, with_cohort(from_messages(bucket, topic, sa.func.count().label("questions")), filters)
-                 .where(messages.c.role == "user", *in_range(messages.c.created_at, filters))
+                 .where(is_question(), *in_range(messages.c.created_at, filters))
                  .group_by(bucket, topic).order_by(bucket, topic))
     return _label(rows)
 
@@ -73,7 +74,7 @@ def topics_by_week(conn, filters: Filters) -> pd.DataFrame:
 def topics_by_cohort(conn, filters: Filters) -> pd.DataFrame:
     cohort, topic = cohort_name(), sa.func.coalesce(messages.c.topic, "other").label("topic")
     rows = frame(conn, with_cohort(from_messages(cohort, topic, sa.func.count().label("questions")), filters)
-                 .where(messages.c.role == "user", *in_range(messages.c.created_at, filters))
+                 .where(is_question(), *in_range(messages.c.created_at, filters))
                  .group_by(cohort, topic))
     grid = pd.MultiIndex.from_product([cohort_list(conn, filters), list(TOPICS)], names=["cohort", "topic"])
     table = pd.DataFrame(index=grid).reset_index().merge(rows, on=["cohort", "topic"], how="left")
@@ -88,7 +89,7 @@ def questions_per_conversation(conn, filters: Filters) -> pd.DataFrame:
     rows = frame(conn, with_cohort(from_messages(
         cohort, sa.func.count(sa.distinct(messages.c.conversation_id)).label("conversations"),
         sa.func.count().label("questions")), filters)
-        .where(messages.c.role == "user", *in_range(messages.c.created_at, filters)).group_by(cohort))
+        .where(is_question(), *in_range(messages.c.created_at, filters)).group_by(cohort))
     table = pd.DataFrame({"cohort": cohort_list(conn, filters)}).merge(rows, on="cohort", how="left")
     table = table.fillna(0).astype({"conversations": int, "questions": int})
     table["mean_questions"] = (table["questions"] / table["conversations"].where(table["conversations"] > 0)).round(2)
@@ -111,7 +112,7 @@ def recent(conn, filters: Filters) -> pd.DataFrame:
     rows = frame(conn, with_cohort(
         from_messages(conversations.c.conversation_id, participants.c.research_id, cohort,
                       sa.func.min(messages.c.created_at).label("started"),
-                      count_if(messages.c.role == "user").label("questions"),
+                      count_if(is_question()).label("questions"),
                       count_if(sa.and_(messages.c.role == "user", messages.c.safety_category.is_not(None)))
                       .label("escalations")), filters)
         .where(*in_range(messages.c.created_at, filters))

@@ -13,19 +13,18 @@ import time
 import gevent
 from flask import current_app, g, request
 from gevent.queue import Queue
-from limits import parse as parse_limit
 from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import metrics
 from ..assistant.answer import Arm
+from ..auth.limits import hit_participant_limit
 from ..auth.tokens import access_claims, check_not_revoked
-from ..errors import Forbidden, PacoError, RateLimited, Unauthorized
+from ..errors import Forbidden, PacoError, Unauthorized
 from ..extensions import db
 from ..rest import error_response
 from ..security import origin_allowed
 from ..services.participants import authorize_participant
-from ..web_extensions import limiter, sock
+from ..web_extensions import sock
 from . import bp
 from .frames import error, error_frame, parse
 from .outbox import Outbox
@@ -170,14 +169,4 @@ def _authorize(frame) -> tuple[str, float, Arm]:
 
 
 def _check_rate(research_id: str) -> None:
-    if not current_app.config["RATELIMIT_ENABLED"]:
-        return
-    item = parse_limit(current_app.config["PACO_RATE_LIMIT_CHAT"])
-    strategy = limiter.limiter
-    key = (current_app.config["PACO_REDIS_PREFIX"], "chat", research_id)
-    if not strategy.hit(item, *key):
-        reset, _remaining = strategy.get_window_stats(item, *key)
-        retry_after = max(1, round(reset - time.time()))
-        metrics.LIMIT_HITS.labels("chat_messages").inc()
-        raise RateLimited("rate_limited", f"You are sending messages very fast. Please wait {retry_after} seconds.",
-                         retry_after=retry_after)
+    hit_participant_limit("chat", research_id, current_app.config["PACO_RATE_LIMIT_CHAT"], "chat_messages")

@@ -16,7 +16,8 @@ import gevent
 from flask import Flask
 
 from .. import metrics
-from ..assistant.answer import Answer, Arm, open_answer
+from ..assistant import barriers
+from ..assistant.answer import Answer, Arm, open_answer, safety_answer
 from ..assistant.providers import ProviderError
 from ..assistant.readability import check_reply
 from ..assistant.reply import NoProviderAnswered
@@ -24,10 +25,10 @@ from ..assistant.safety import check_message
 from ..errors import PacoError
 from ..extensions import db
 from ..models.types import iso_utc
-from ..services import conversations, quotas
+from ..services import checkins, conversations, quotas
 from ..speech.sentences import SentenceSplitter
 from . import runtime
-from .frames import ChatFrame, error, error_frame
+from .frames import ChatFrame, CheckinFrame, error, error_frame
 from .outbox import Outbox
 from .speaker import Speaker
 
@@ -42,7 +43,7 @@ class ClientGone(Exception):
 @dataclass(frozen=True)
 class TurnRequest:
     research_id: str
-    frame: ChatFrame
+    frame: ChatFrame | CheckinFrame
     arm: Arm
     received: float  # time.monotonic() when the frame arrived
 
@@ -50,7 +51,7 @@ class TurnRequest:
 def run_turn(app: Flask, outbox: Outbox, request: TurnRequest) -> None:
     with app.app_context():
         try:
-            Turn(app, outbox, request).run()
+            (CheckinTurn if isinstance(request.frame, CheckinFrame) else Turn)(app, outbox, request).run()
         finally:
             db.session.remove()
 
@@ -70,14 +71,15 @@ class Turn:
         self.history: list[tuple[str, str]] = []
         self.arm = request.arm  # this turn's settings: a daily cap reached narrows them
         self.notice: dict | None = None
+        self.question = request.frame.message  # what the participant said, as it is stored
 
     def _ms(self, at: float | None) -> float | None:
         return None if at is None else round((at - self.t0) * 1000, 2)
 
     def run(self) -> None:
-        flag = check_message(self.frame.message)
         if not self._open_conversation():
             return
+        flag = self._flag()
         # The model is asked while the question is being stored: its first token takes
         # hundreds of ms, the commit a few, and what is guaranteed is only that the question is
         # stored before any reply text is sent.
@@ -132,6 +134,7 @@ class Turn:
         if speaker is not None:
             speaker.wait()
         if reply_id is not None:
+            self._replied(reply_id)
             self._store_metrics(reply_id, text, source, speaker)
         metrics.record_turn(status, self._ms(self.first_token_at),
                             self._ms(speaker.first_audio_at) if speaker else None, len(self.errors),
@@ -145,6 +148,7 @@ class Turn:
         question's insert (one transaction, not two: each costs a ping, BEGIN and ROLLBACK)."""
         research_id, conversation_id = self.request.research_id, self.frame.conversation_id
         try:
+            self._prepare(research_id)
             conversations.open_conversation(research_id, conversation_id)
             self.history = conversations.recent_turns(conversation_id, 2 * self.config["PACO_HISTORY_TURNS"])
             self._apply_quota(research_id)
@@ -156,6 +160,19 @@ class Turn:
             db.session.close()
             raise
         return True
+
+    # --- what a kind of turn changes (CheckinTurn) ------------------------------------------
+    def _prepare(self, research_id: str) -> None:
+        """Read what the turn needs before anything is stored; a PacoError refuses the frame."""
+
+    def _flag(self):
+        return check_message(self.question)
+
+    def _question_fields(self) -> dict:
+        return {"input": self.frame.input}
+
+    def _replied(self, reply_id: int) -> None:
+        """The answer is stored (and the turn will end with its metrics)."""
 
     def _apply_quota(self, research_id: str) -> None:
         """Past a daily cap the turn answers without the LLM, or without speech, and says so."""
@@ -173,7 +190,7 @@ class Turn:
     def _store_question(self, flag) -> int | None:
         try:
             return conversations.save_message(
-                self.frame.conversation_id, "user", self.frame.message, input=self.frame.input,
+                self.frame.conversation_id, "user", self.question, **self._question_fields(),
                 safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None,
                 safety_layer=flag.layer if flag else None)
         except Exception:
@@ -209,7 +226,7 @@ class Turn:
 
     def _answer_or_failure(self, flag) -> tuple[Answer | None, NoProviderAnswered | None]:
         try:
-            return open_answer(self.config, self.arm, self.frame.message, self.history, flag,
+            return open_answer(self.config, self.arm, self.question, self.history, flag,
                                self.frame.model), None
         except NoProviderAnswered as err:
             return None, err
@@ -277,7 +294,7 @@ class Turn:
     @staticmethod
     def _grade(text: str, source: Answer | None) -> float | None:
         """An LLM answer's reading grade, stored with its metrics; one above PaCo's level is logged."""
-        if source is None or source.provider in ("curated", "safety") or not text:
+        if source is None or source.provider in ("curated", "safety", barriers.PROVIDER) or not text:
             return None
         readability = check_reply(text)
         if not readability.ok:
@@ -307,6 +324,43 @@ class Turn:
             )
         except Exception:
             log.exception("could not store turn metrics")
+            db.session.rollback()
+        finally:
+            db.session.close()
+
+
+class CheckinTurn(Turn):
+    """PaCo's answer to the barrier a participant named in the daily check-in.
+
+    The participant's answer is stored as their message (``input`` "checkin") so the conversation
+    reads as it happened; the reply is the reviewed guidance for the barrier (paco.assistant.barriers),
+    or the safety reply when their own words (the note) trip the safety screen.
+    """
+
+    def _prepare(self, research_id: str) -> None:
+        checkin = checkins.for_reply(research_id, self.frame.checkin_id)
+        # Plain values: the session is committed and closed while the reply streams.
+        self.checkin_id, self.reason, self.note = checkin.id, checkin.reason, checkin.note
+        self.question = checkins.message_text(checkin)
+
+    def _flag(self):
+        return check_message(self.note) if self.note else None
+
+    def _question_fields(self) -> dict:
+        return {"input": "checkin", "topic": None}
+
+    def _answer_or_failure(self, flag) -> tuple[Answer | None, NoProviderAnswered | None]:
+        if flag is not None:
+            return safety_answer(flag), None
+        guidance = barriers.guidance_for(self.reason)
+        return Answer(deltas=barriers.paced(guidance.answer, self.config["PACO_CURATED_DELAY_MS"]),
+                      provider=barriers.PROVIDER, model=guidance.model), None
+
+    def _replied(self, reply_id: int) -> None:
+        try:
+            checkins.link_reply(self.checkin_id, reply_id)
+        except Exception:
+            log.exception("could not link the check-in to its reply")
             db.session.rollback()
         finally:
             db.session.close()
