@@ -47,6 +47,12 @@ class Answer:
         """A safety layer replaced the reply: it is stored as the safety reply it became."""
         self.flag, self.provider, self.model, self.prompt_version = flag, "safety", flag.rule_id, None
 
+    @property
+    def paid(self) -> bool:
+        """Whether each further token costs money: an LLM's reply, not the offline knowledge base
+        or a safety reply (those are finished and stored whole even when nobody is reading)."""
+        return self.provider not in ("curated", "safety")
+
     def close(self) -> None:
         """Stop a reply nobody will read (closes a provider's stream)."""
         if hasattr(self.deltas, "close"):

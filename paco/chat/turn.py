@@ -36,8 +36,9 @@ log = logging.getLogger("paco.chat.turn")
 
 
 class ClientGone(Exception):
-    """The participant closed the page mid-reply: stop the provider's stream (no more tokens paid
-    for) and store what was written so far as ``interrupted``."""
+    """The participant closed the page mid-reply: stop an LLM's stream (no more tokens paid for)
+    and store what was written so far as ``interrupted``. Offline and safety replies cost nothing
+    and are finished, so the page finds them whole in history when it reconnects."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class Turn:
                 raise failure
             self.errors += source.errors
             for delta in source.deltas:
-                if self.outbox.closed:
+                if self.outbox.closed and source.paid:
                     raise ClientGone()
                 self._relay(delta, parts, splitter, speaker)
         except ClientGone:

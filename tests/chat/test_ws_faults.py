@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 import time
 
+from tests.standins.base import StandInProcess
 from tests.standins.openai_server import DEFAULT_REPLY
 from tests.support.chat import ChatClient, sign_in, types
 from tests.support.server import LiveServer
@@ -205,20 +206,24 @@ def test_speech_past_the_providers_concurrency_limit_waits_instead_of_failing(ch
     """An ElevenLabs account that allows 3 requests at once; three answers of 6 sentences start
     together (up to 6 requests). Capped at 2 per worker (headroom: the provider frees a slot a
     moment after the last byte), every sentence is spoken; uncapped, the provider refuses some
-    and those turns end with audio_error. The text is complete either way."""
-    chat.eleven.configure(max_concurrent=3, chunk_ms=100, chunk_bytes=4096)  # ~0.3 s in flight each
+    and those turns end with audio_error. The text is complete either way. A stand-in of its own:
+    other tests leave stalled requests counted against the shared one's limit."""
     sentences = 6
     url = chat.app.config["SQLALCHEMY_DATABASE_URI"]
-    with LiveServer({"DATABASE_URL": url, **server_env(chat, tmp_path, PACO_TTS_MAX_CONCURRENT="2")}) as capped:
-        turns = _three_turns_at_once(capped)
-    for frames in turns:
-        assert next(f for f in frames if f["type"] == "complete")["full_response"] == DEFAULT_REPLY
-        assert frames[-1] == {"type": "audio_end", "count": sentences}, [f for f in frames if f["type"] != "chunk"]
+    # ~0.3 s in flight per sentence
+    behaviour = {"max_concurrent": 3, "chunk_ms": 100, "chunk_bytes": 4096}
+    with StandInProcess("tests.standins.elevenlabs_server", behaviour) as eleven:
+        env = server_env(chat, tmp_path, ELEVENLABS_BASE_URL=eleven.url, PACO_TTS_MAX_CONCURRENT="2")
+        with LiveServer({"DATABASE_URL": url, **env}) as capped:
+            turns = _three_turns_at_once(capped)
+        for frames in turns:
+            assert next(f for f in frames if f["type"] == "complete")["full_response"] == DEFAULT_REPLY
+            assert frames[-1] == {"type": "audio_end", "count": sentences}, [f for f in frames if f["type"] != "chunk"]
 
-    chat.eleven.configure(max_concurrent=3, chunk_ms=100, chunk_bytes=4096)
-    shutil.rmtree(tmp_path / "audio", ignore_errors=True)  # nothing may come from the cache this time
-    with LiveServer({"DATABASE_URL": url, **server_env(chat, tmp_path, PACO_TTS_MAX_CONCURRENT="0")}) as uncapped:
-        turns = _three_turns_at_once(uncapped)
+        shutil.rmtree(tmp_path / "audio", ignore_errors=True)  # nothing may come from the cache this time
+        env = server_env(chat, tmp_path, ELEVENLABS_BASE_URL=eleven.url, PACO_TTS_MAX_CONCURRENT="0")
+        with LiveServer({"DATABASE_URL": url, **env}) as uncapped:
+            turns = _three_turns_at_once(uncapped)
     assert all(next(f for f in frames if f["type"] == "complete")["full_response"] == DEFAULT_REPLY
                for frames in turns)
     assert any(frames[-1]["type"] == "audio_error" for frames in turns)
