@@ -1,7 +1,7 @@
 """The data model (docs/data-model.md), one module per aggregate."""
 from .adherence import ADHERENCE_MEASURES, IMPORT_KINDS, AdherenceRecord, ImportBatch
 from .audit import AuditEvent
-from .chat import Conversation, Message, TurnMetrics
+from .chat import Conversation, Message, TurnLease, TurnMetrics
 from .consent import Disclaimer, DisclaimerAcknowledgment
 from .participants import PARTICIPANT_STATUSES, Cohort, ResearchID
 from .staff import STAFF_ROLES, StaffUser
@@ -11,5 +11,5 @@ from .types import utcnow
 __all__ = [
     "ADHERENCE_MEASURES", "AdherenceRecord", "AuditEvent", "Cohort", "Conversation", "Disclaimer",
     "DisclaimerAcknowledgment", "IMPORT_KINDS", "ImportBatch", "Message", "PARTICIPANT_STATUSES",
-    "ResearchID", "RevokedToken", "STAFF_ROLES", "StaffUser", "TurnMetrics", "utcnow",
+    "ResearchID", "RevokedToken", "STAFF_ROLES", "StaffUser", "TurnLease", "TurnMetrics", "utcnow",
 ]
