@@ -57,6 +57,9 @@ def warm_up(app: Flask) -> None:
     load_prompt(app.config.get("PACO_PROMPT_VERSION"))
     provider_chain(app.config)
     audio_cache(app)
+    from .inflight import keeper
+
+    keeper(app).start()  # heartbeats for this worker's turns, sweeps for any instance's orphans
     tts = tts_provider(app)
     if tts is not None:
         tts.warm_up()

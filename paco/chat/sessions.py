@@ -20,6 +20,7 @@ import gevent
 
 from .. import metrics
 from ..services import events
+from . import inflight
 from .frames import error
 
 log = logging.getLogger("paco.security")
@@ -35,11 +36,29 @@ ERROR_CODES = {CLOSE_SESSION_ENDED: "invalid_token", CLOSE_TOO_MANY: "too_many_c
 _registries: weakref.WeakSet = weakref.WeakSet()
 
 
-def going_away(grace: float) -> None:
-    """The worker is stopping: every socket finishes its turn in progress (up to ``grace`` s), then
-    is closed with 1001 so that its page reconnects at once."""
+_stopping = False
+
+
+def stopping() -> bool:
+    """True once the worker has begun to stop: sockets then accept no new question."""
+    return _stopping
+
+
+def going_away(grace: float, finish: float = 3.0) -> None:
+    """The worker is stopping (SIGTERM: a restart or a rolling deploy). New questions are no longer
+    accepted (a page sends them again after reconnecting); idle sockets are closed with 1001 at
+    once, so their pages reconnect to another worker or instance; turns in progress have ``grace``
+    seconds to finish, then are interrupted and stored as ``interrupted`` (``finish`` seconds for
+    that); each busy socket is closed with 1001 after its turn."""
+    global _stopping
+    _stopping = True
     sessions = [s for registry in list(_registries) for held in registry.by_ip_sessions.values() for s in held]
-    gevent.joinall([gevent.spawn(s.close_when_idle, grace) for s in sessions], timeout=grace + 1)
+    closers = [gevent.spawn(s.close_when_idle, grace + finish) for s in sessions]
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and (inflight.running() or any(s.busy for s in sessions)):
+        gevent.sleep(0.1)
+    inflight.interrupt_all(finish)
+    gevent.joinall(closers, timeout=finish + 1)
 
 
 class ChatSession:

@@ -29,7 +29,7 @@ from ..web_extensions import limiter, sock
 from . import bp
 from .frames import error, error_frame, parse
 from .outbox import Outbox
-from .sessions import CLOSE_POLICY, MALFORMED_LIMIT, ChatSession, OpenSockets
+from .sessions import CLOSE_POLICY, MALFORMED_LIMIT, ChatSession, OpenSockets, stopping
 from .turn import TurnRequest, run_turn
 
 log = logging.getLogger("paco.chat.socket")
@@ -123,6 +123,10 @@ def _accept(raw, outbox: Outbox, session: ChatSession, received: float) -> tuple
         return None, True
     if frame == "ping":
         outbox.send({"type": "pong"})
+        return None, False
+    if stopping():
+        # The worker is stopping: the socket closes with 1001 after the turn in progress, and
+        # the page sends what it did not see confirmed again after reconnecting.
         return None, False
     try:
         research_id, expires, arm = _authorize(frame)

@@ -24,14 +24,19 @@ from ..assistant.safety import check_message
 from ..errors import PacoError
 from ..extensions import db
 from ..models.types import iso_utc
-from ..services import conversations, quotas
+from ..services import conversations, quotas, turn_leases
 from ..speech.sentences import SentenceSplitter
-from . import runtime
+from . import inflight, runtime
 from .frames import ChatFrame, error, error_frame
 from .outbox import Outbox
 from .speaker import Speaker
 
 log = logging.getLogger("paco.chat.turn")
+
+
+class TurnStopped(BaseException):
+    """Thrown into a turn waiting for its answer when the worker stops (SIGTERM's grace is over).
+    Like gevent.Timeout, not an Exception: nothing on the provider's path may swallow it."""
 
 
 @dataclass(frozen=True)
@@ -65,11 +70,52 @@ class Turn:
         self.history: list[tuple[str, str]] = []
         self.arm = request.arm  # this turn's settings: a daily cap reached narrows them
         self.notice: dict | None = None
+        self.keeper = inflight.keeper(app)
+        self.question_id: int | None = None
+        self.parts: list[str] = []
+        self.source: Answer | None = None
+        self._greenlet = None
+        self._waiting = False  # waiting for the provider (the only time a stop is thrown in)
+        self._stopping = False
 
     def _ms(self, at: float | None) -> float | None:
         return None if at is None else round((at - self.t0) * 1000, 2)
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            if self.question_id is not None:
+                self.keeper.discard(self.question_id)
+
+    def progress(self) -> turn_leases.Progress | None:
+        """What the answer has so far, for the lease's heartbeat."""
+        if self.question_id is None:
+            return None
+        source = self.source
+        return turn_leases.Progress(self.question_id, "".join(self.parts), source.provider if source else None,
+                                    source.model if source else None, source.prompt_version if source else None)
+
+    def interrupt(self) -> None:
+        """Stop the answer where it is (the worker is stopping); the turn stores it as interrupted."""
+        self._stopping = True
+        if self._waiting:
+            gevent.get_hub().loop.run_callback(self._throw)
+
+    def _throw(self) -> None:
+        # Checked again here: only a turn still waiting for its provider is interrupted this way
+        # (never one half-way through sending a frame); one relaying stops at its next delta.
+        if self._waiting and self._greenlet is not None and not self._greenlet.dead:
+            self._greenlet.throw(TurnStopped())
+
+    def _next(self, get):
+        self._waiting = True
+        try:
+            return get()
+        finally:
+            self._waiting = False
+
+    def _run(self) -> None:
         flag = check_message(self.frame.message)
         if not self._open_conversation():
             return
@@ -88,15 +134,33 @@ class Turn:
             self.outbox.send(self.notice)
         speaker = self._speaker()
         splitter = SentenceSplitter()
-        parts: list[str] = []
+        parts = self.parts
         status, source = "complete", None
+        self._greenlet = gevent.getcurrent()
         try:
-            source, failure = answer.get()
+            if self._stopping:
+                raise TurnStopped()
+            source, failure = self._next(answer.get)
+            self.source = source
             if failure is not None:
                 raise failure
             self.errors += source.errors
-            for delta in source.deltas:
+            deltas = iter(source.deltas)
+            while True:
+                try:
+                    delta = self._next(deltas.__next__)
+                except StopIteration:
+                    break
+                if self._stopping:
+                    raise TurnStopped()
                 self._relay(delta, parts, splitter, speaker)
+        except TurnStopped:
+            status = "interrupted" if parts else "failed"
+            self.errors.append("stopped: the server is restarting")
+            if source is None:
+                self._abandon(answer)
+            else:
+                source.close()
         except NoProviderAnswered as err:
             status = "failed"
             self.errors += err.errors
@@ -134,6 +198,10 @@ class Turn:
         research_id, conversation_id = self.request.research_id, self.frame.conversation_id
         try:
             conversations.open_conversation(research_id, conversation_id)
+            unanswered = turn_leases.open_turns(conversation_id)
+            if unanswered:  # a question still being answered, or whose worker died: settle it first
+                db.session.close()
+                self.keeper.settle(conversation_id, unanswered)
             self.history = conversations.recent_turns(conversation_id, 2 * self.config["PACO_HISTORY_TURNS"])
             self._apply_quota(research_id)
         except PacoError as err:
@@ -159,11 +227,14 @@ class Turn:
                 metrics.LIMIT_HITS.labels(name).inc()
 
     def _store_question(self, flag) -> int | None:
+        """Store the question with its turn's lease, then keep the lease alive while the turn runs."""
         try:
-            return conversations.save_message(
-                self.frame.conversation_id, "user", self.frame.message, input=self.frame.input,
-                safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None,
-                safety_layer=flag.layer if flag else None)
+            self.question_id = turn_leases.save_question(
+                self.frame.conversation_id, self.frame.message, self.keeper.holder, self.keeper.lease_seconds,
+                input=self.frame.input, safety_category=flag.category if flag else None,
+                safety_rule=flag.rule_id if flag else None, safety_layer=flag.layer if flag else None)
+            self.keeper.add(self.question_id, self)
+            return self.question_id
         except Exception:
             log.exception("could not store the question")
             db.session.rollback()
@@ -218,13 +289,20 @@ class Turn:
             speaker.say(sentence)
 
     def _store_reply(self, text: str, status: str, source: Answer | None, flag) -> int | None:
+        """Store the answer and end the turn's lease; None if it could not be stored, or if the
+        turn was closed meanwhile as an orphan (its lease had run out: this worker stalled)."""
         try:
-            return conversations.save_message(
-                self.frame.conversation_id, "assistant", text, status=status,
+            reply_id = turn_leases.save_answer(
+                self.question_id, self.keeper.holder, self.frame.conversation_id, text, status=status,
                 provider=source.provider if source else None, model=source.model if source else None,
                 prompt_version=source.prompt_version if source else None,
                 safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None,
                 safety_layer=flag.layer if flag else None)
+            if reply_id is None:
+                log.error({"event": "turn_closed_elsewhere", "question_id": self.question_id})
+            else:
+                self.keeper.discard(self.question_id)
+            return reply_id
         except Exception:
             log.exception("could not store the assistant message")
             db.session.rollback()
