@@ -22,9 +22,11 @@ from ..assistant.answer import Arm
 from ..auth.tokens import access_claims, check_not_revoked
 from ..errors import Forbidden, PacoError, RateLimited, Unauthorized
 from ..extensions import db
+from ..redis_client import redis_from_config
 from ..rest import error_response
 from ..security import origin_allowed
 from ..services.participants import authorize_participant
+from ..services.socket_slots import SocketSlots
 from ..web_extensions import limiter, sock
 from . import bp
 from .frames import error, error_frame, parse
@@ -59,9 +61,12 @@ def check_handshake():
 
 
 def open_sockets(app) -> OpenSockets:
+    """This worker's sockets; their caps are counted in Redis across instances when it is configured."""
     if "paco_sockets" not in app.extensions:
+        redis = redis_from_config(app.config)
+        shared = SocketSlots(redis, app.config["PACO_REDIS_PREFIX"]) if redis is not None else None
         app.extensions["paco_sockets"] = OpenSockets(app.config["PACO_MAX_SOCKETS_PER_IP"],
-                                                     app.config["PACO_MAX_SOCKETS_PER_PARTICIPANT"])
+                                                     app.config["PACO_MAX_SOCKETS_PER_PARTICIPANT"], shared)
     return app.extensions["paco_sockets"]
 
 
