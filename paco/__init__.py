@@ -5,6 +5,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
+from .broadcast import init_broadcast
 from .extensions import db
 from .request_log import configure_logging, init_request_log
 from .rest import register_error_handlers
@@ -68,5 +69,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     init_security(app)
     _init_audit_chain(app)
+    init_broadcast(app)
     init_request_log(app)
     return app

@@ -6,6 +6,7 @@ import threading
 
 from flask import Flask
 
+from ..broadcast import listen
 from ..redis_client import redis_from_config
 from ..speech.cache import AudioCache
 from ..speech.providers import TTSProvider, build_tts_provider
@@ -60,6 +61,7 @@ def warm_up(app: Flask) -> None:
     from .inflight import keeper
 
     keeper(app).start()  # heartbeats for this worker's turns, sweeps for any instance's orphans
+    listen(app)  # other instances' access changes (Redis pub/sub)
     tts = tts_provider(app)
     if tts is not None:
         tts.warm_up()
