@@ -150,6 +150,9 @@ def from_environment() -> dict:
         "MAX_CONTENT_LENGTH": env_int("PACO_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
         # Files uploaded on the admin site's Import page (larger ones: the flask ids/adherence commands).
         "PACO_IMPORT_MAX_BYTES": env_int("PACO_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
+        # Where a checked file waits for its import (and its problem report): the import may be
+        # clicked on another instance, so a directory every instance shares when several run.
+        "PACO_IMPORT_DIR": env_str("PACO_IMPORT_DIR", str(INSTANCE_DIR / "imports")),
         "PACO_ALLOWED_ORIGINS": env_list("PACO_ALLOWED_ORIGINS", []),
         "PACO_RATE_LIMIT_AUTH": env_str("PACO_RATE_LIMIT_AUTH", "20 per minute;200 per hour"),
         "PACO_RATE_LIMIT_CHAT": env_str("PACO_RATE_LIMIT_CHAT", "20 per minute"),
