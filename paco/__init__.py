@@ -41,6 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
     # Rate-limit counters must be shared when several instances run; Redis when configured.
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["PACO_REDIS_PREFIX"])
+    # Redis unreachable: count in this worker meanwhile rather than refuse every sign-in.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
 
     from . import (
         chat,  # noqa: F401  (declares the socket route before sock.init_app)

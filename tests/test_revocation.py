@@ -48,3 +48,16 @@ def test_in_redis_each_entry_expires_with_its_token():
     assert 0 < client.ttl(f"{prefix}:revoked:{jti}") <= 31
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
+
+
+def test_an_unreachable_redis_answers_unavailable_never_valid():
+    import redis
+
+    from paco.errors import Unavailable
+
+    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    revocations = RevocationList(down, "paco-test")
+    with pytest.raises(Unavailable):
+        revocations.is_revoked("some-jti")
+    with pytest.raises(Unavailable):
+        revocations.revoke("some-jti", time.time() + 60)

@@ -184,7 +184,12 @@ def _check_rate(research_id: str) -> None:
     item = parse_limit(current_app.config["PACO_RATE_LIMIT_CHAT"])
     strategy = limiter.limiter
     key = (current_app.config["PACO_REDIS_PREFIX"], "chat", research_id)
-    if not strategy.hit(item, *key):
+    try:
+        allowed = strategy.hit(item, *key)
+    except Exception as err:  # the counters' store (Redis) is unreachable: let the message through
+        log.warning({"event": "chat_rate_limit_unavailable", "error": type(err).__name__})
+        return
+    if not allowed:
         reset, _remaining = strategy.get_window_stats(item, *key)
         retry_after = max(1, round(reset - time.time()))
         metrics.LIMIT_HITS.labels("chat_messages").inc()
