@@ -39,6 +39,57 @@ class RunningTurn(Protocol):
     def interrupt(self) -> None: ...
 
 
+class TurnStopped(BaseException):
+    """Thrown into a turn waiting for its answer when the worker stops (SIGTERM's grace is over).
+    Like gevent.Timeout, not an Exception: nothing on the provider's path may swallow it."""
+
+
+class LeasedTurn:
+    """What a chat turn (``paco.chat.turn.Turn``) needs to hold a lease and to be stopped.
+
+    The turn sets ``question_id`` once its question is stored, appends the answer's text to
+    ``parts`` and sets ``source`` to the answer; it waits for its provider only through
+    ``_next``, the one place where ``interrupt`` may throw ``TurnStopped`` in.
+    """
+
+    def hold_leases(self, keeper: "TurnKeeper") -> None:
+        self.keeper = keeper
+        self.question_id: int | None = None
+        self.parts: list[str] = []
+        self.source = None
+        self._greenlet = None
+        self._waiting = False  # waiting for the provider (the only time a stop is thrown in)
+        self._stopping = False
+
+    def progress(self) -> turn_leases.Progress | None:
+        """What the answer has so far, for the lease's heartbeat."""
+        if self.question_id is None:
+            return None
+        source = self.source
+        return turn_leases.Progress(self.question_id, "".join(self.parts), source.provider if source else None,
+                                    source.model if source else None, source.prompt_version if source else None)
+
+    def interrupt(self) -> None:
+        """Stop the answer where it is (the worker is stopping); the turn stores it as interrupted."""
+        self._stopping = True
+        if self._waiting:
+            gevent.get_hub().loop.run_callback(self._throw)
+
+    def _throw(self) -> None:
+        # Checked again here: only a turn still waiting for its provider is interrupted this way
+        # (never one half-way through sending a frame); one relaying stops at its next delta.
+        if self._waiting and self._greenlet is not None and not self._greenlet.dead:
+            self._greenlet.throw(TurnStopped())
+
+    def _next(self, get):
+        """``get()`` (the answer, or its next delta), interruptible while it waits."""
+        self._waiting = True
+        try:
+            return get()
+        finally:
+            self._waiting = False
+
+
 class TurnKeeper:
     def __init__(self, app: Flask):
         self.app = app

@@ -28,15 +28,11 @@ from ..services import conversations, quotas, turn_leases
 from ..speech.sentences import SentenceSplitter
 from . import inflight, runtime
 from .frames import ChatFrame, error, error_frame
+from .inflight import LeasedTurn, TurnStopped
 from .outbox import Outbox
 from .speaker import Speaker
 
 log = logging.getLogger("paco.chat.turn")
-
-
-class TurnStopped(BaseException):
-    """Thrown into a turn waiting for its answer when the worker stops (SIGTERM's grace is over).
-    Like gevent.Timeout, not an Exception: nothing on the provider's path may swallow it."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,7 @@ def run_turn(app: Flask, outbox: Outbox, request: TurnRequest) -> None:
             db.session.remove()
 
 
-class Turn:
+class Turn(LeasedTurn):
     def __init__(self, app: Flask, outbox: Outbox, request: TurnRequest):
         self.app = app
         self.config = app.config
@@ -70,13 +66,7 @@ class Turn:
         self.history: list[tuple[str, str]] = []
         self.arm = request.arm  # this turn's settings: a daily cap reached narrows them
         self.notice: dict | None = None
-        self.keeper = inflight.keeper(app)
-        self.question_id: int | None = None
-        self.parts: list[str] = []
-        self.source: Answer | None = None
-        self._greenlet = None
-        self._waiting = False  # waiting for the provider (the only time a stop is thrown in)
-        self._stopping = False
+        self.hold_leases(inflight.keeper(app))
 
     def _ms(self, at: float | None) -> float | None:
         return None if at is None else round((at - self.t0) * 1000, 2)
@@ -87,33 +77,6 @@ class Turn:
         finally:
             if self.question_id is not None:
                 self.keeper.discard(self.question_id)
-
-    def progress(self) -> turn_leases.Progress | None:
-        """What the answer has so far, for the lease's heartbeat."""
-        if self.question_id is None:
-            return None
-        source = self.source
-        return turn_leases.Progress(self.question_id, "".join(self.parts), source.provider if source else None,
-                                    source.model if source else None, source.prompt_version if source else None)
-
-    def interrupt(self) -> None:
-        """Stop the answer where it is (the worker is stopping); the turn stores it as interrupted."""
-        self._stopping = True
-        if self._waiting:
-            gevent.get_hub().loop.run_callback(self._throw)
-
-    def _throw(self) -> None:
-        # Checked again here: only a turn still waiting for its provider is interrupted this way
-        # (never one half-way through sending a frame); one relaying stops at its next delta.
-        if self._waiting and self._greenlet is not None and not self._greenlet.dead:
-            self._greenlet.throw(TurnStopped())
-
-    def _next(self, get):
-        self._waiting = True
-        try:
-            return get()
-        finally:
-            self._waiting = False
 
     def _run(self) -> None:
         flag = check_message(self.frame.message)
