@@ -17,6 +17,7 @@ from paco.extensions import db
 from paco.models import (
     AdherenceRecord,
     AuditEvent,
+    Checkin,
     Cohort,
     Conversation,
     Disclaimer,
@@ -29,6 +30,7 @@ from paco.models import (
 from .auth import init_auth
 from .base import StudyIndexView
 from .params import check_admin_params
+from .views.checkins import CheckinView
 from .views.consent import AcknowledgmentView, DisclaimerView
 from .views.conversations import ConversationView, MessageView
 from .views.dashboards import DashboardView
@@ -56,6 +58,8 @@ def init_admin(app: Flask) -> Admin:
         CohortView(Cohort, db, name="Cohorts", category=participants, endpoint="admin_cohorts", url="cohorts"),
         AdherenceView(AdherenceRecord, db, name="Adherence records", category=participants,
                       endpoint="admin_adherence", url="adherence"),
+        CheckinView(Checkin, db, name="Check-in history", category=participants,
+                    endpoint="admin_checkins", url="checkins"),
         ImportView(name="Import", category=participants, endpoint="admin_import", url="import"),
         DisclaimerView(Disclaimer, db, name="Disclaimer versions", category=consent,
                        endpoint="admin_disclaimers", url="disclaimers"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import flash, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
@@ -49,7 +49,8 @@ class StaffGate:
     def _refuse(self):
         if not current_user.is_authenticated:
             return redirect(url_for("staff_auth.login", next=request.full_path.rstrip("?")))
-        abort(403)
+        # In the site's layout, saying why and where to go, rather than a bare error page.
+        return self.render("paco_admin/forbidden.html", role=current_user.role), 403
 
     def _handle_view(self, name, **kwargs):
         operation = self.method_operations.get(name) or METHOD_OPERATIONS.get(name)
@@ -68,6 +69,11 @@ class StudyIndexView(StaffGate, AdminIndexView):
 
 def actor() -> str:
     return current_user.email
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 research ID``, ``2 research IDs``: what staff read in messages."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
 
 
 def refusal(err: Exception) -> str:

@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, dict[str, frozenset]] = {
     "cohorts": _crud(MANAGERS),
     "research_ids": _crud(MANAGERS),
     "adherence": _crud(MANAGERS),
+    # Participants' check-in answers, changes included: written only by the participants.
+    "checkins": {"list": EVERYONE, "export": EVERYONE},
     # Bulk imports (the Import page): data managers and admins only; investigators never see it.
     "imports": {"list": MANAGERS, "create": MANAGERS, "action": MANAGERS},
     # The consent text is the study's responsibility, not day-to-day data management.

@@ -13,9 +13,12 @@ import sqlalchemy as sa
 
 from paco.models import (
     ADHERENCE_MEASURES,
+    BARRIERS,
+    CHECKIN_TAKEN,
     PARTICIPANT_STATUSES,
     AdherenceRecord,
     AuditEvent,
+    Checkin,
     DisclaimerAcknowledgment,
     TurnMetrics,
 )
@@ -40,6 +43,7 @@ COHORT = Column("cohort", "string", "The study arm the participant is in now.")
 acks = DisclaimerAcknowledgment.__table__
 metrics = TurnMetrics.__table__
 records = AdherenceRecord.__table__
+checkins = Checkin.__table__
 audit = AuditEvent.__table__
 
 
@@ -77,7 +81,8 @@ DICTIONARY: dict[str, list[Column]] = {
                values=MESSAGE_ROLES),
         Column("status", "category", "How the turn ended.", values=MESSAGE_STATUSES),
         Column("content", "string", "The text."),
-        Column("input", "category", "Questions: spoken (voice) or typed (text); empty when the page did not say.",
+        Column("input", "category", "Questions: spoken (voice) or typed (text); empty when the page did not say. "
+               "checkin: the participant's answer to the daily check-in card (not a question).",
                values=MESSAGE_INPUTS),
         Column("topic", "category", "Questions: the topic rule that matched.", values=TOPICS),
         Column("safety_category", "category", "The safety category flagged, if any.",
@@ -111,9 +116,25 @@ DICTIONARY: dict[str, list[Column]] = {
         Column("measure", "category", "How adherence was measured.", values=ADHERENCE_MEASURES),
         Column("value", "float", "Adherence on one scale: the fraction of doses taken (PDC for refills).",
                "fraction 0-1"),
-        Column("source", "string", "Where the value came from."),
+        Column("source", "string", "Where the value came from (paco_checkin: the participant's daily check-in)."),
         Column("import_batch", "string", "The import that brought it in."),
         Column("created_at", "datetime", "When it was stored.", "UTC"),
+        Column("barrier", "category", "Why doses were missed, when the participant said.", values=BARRIERS),
+    ],
+    "checkins": [
+        Column("id", "integer", "The answer's ID."), RESEARCH_ID, COHORT,
+        Column("date", "date", "The participant's own calendar day the answer is for."),
+        Column("taken", "category", "The answer to \"Did you take your P.A.D. medicines today?\"",
+               values=CHECKIN_TAKEN),
+        Column("reason", "category", "The barrier named with some/none, if any.", values=BARRIERS),
+        Column("note", "string", "The participant's own words for the reason."),
+        Column("value", "float", "What the day's self_report adherence record holds for this answer: "
+               "all 1.0, some 0.5, none 0.0.", "fraction 0-1"),
+        Column("wording", "string", "The version of the question's wording shown."),
+        Column("tz_offset_minutes", "integer", "The page's time-zone offset, east of UTC.", "minutes"),
+        Column("answered_at", "datetime", "When it was answered (a later answer the same day replaces it).", "UTC"),
+        Column("latest", "integer", "1 for the day's latest answer (the one the adherence record holds), else 0."),
+        Column("reply_message_id", "integer", "PaCo's guidance for the barrier, as a message ID."),
     ],
     "audit": [
         Column("id", "integer", "The event's position in the log."),
@@ -185,9 +206,17 @@ def query(dataset: str, filters: Filters) -> sa.Select:
     if dataset == "adherence":
         r = records.c
         q = with_cohort(sa.select(r.research_id, cohort, r.date, r.measure, r.value, r.source, r.import_batch,
-                                  r.created_at).select_from(records).join(participants, p.research_id == r.research_id),
-                        filters)
+                                  r.created_at, r.barrier)
+                        .select_from(records).join(participants, p.research_id == r.research_id), filters)
         return q.where(*_day_range(r.date, filters)).order_by(r.id)
+    if dataset == "checkins":
+        c = checkins.c
+        newest = sa.select(sa.func.max(checkins.c.id)).group_by(checkins.c.research_id, checkins.c.date)
+        latest = sa.case((c.id.in_(newest), 1), else_=0).label("latest")
+        q = with_cohort(sa.select(c.id, c.research_id, cohort, c.date, c.taken, c.reason, c.note, c.value, c.wording,
+                                  c.tz_offset_minutes, c.answered_at, latest, c.reply_message_id)
+                        .select_from(checkins).join(participants, p.research_id == c.research_id), filters)
+        return q.where(*_day_range(c.date, filters)).order_by(c.id)
     if dataset == "audit":
         a = audit.c
         # The log is about staff, not participants: only the dates filter it.

@@ -96,6 +96,12 @@ def from_messages(*columns) -> sa.Select:
             .join(participants, participants.c.research_id == conversations.c.research_id))
 
 
+def is_question():
+    """A participant's question: a user message that is not their answer to the check-in card
+    (stored as a message with input "checkin" so the conversation reads as it happened)."""
+    return sa.and_(messages.c.role == "user", messages.c.input.is_distinct_from("checkin"))
+
+
 def count_if(condition):
     return sa.func.sum(sa.case((condition, 1), else_=0))
 

@@ -1,6 +1,7 @@
-"""Run PaCo's benchmarks.
+"""Run PaCo's benchmarks: ``python -m bench [SCENARIO] [--quick]``.
 
-``python -m bench [assistant|first-audio|chunk-latency|stack-floor|imports|scale] [--quick]``
+Scenarios: assistant, first-audio, chunk-latency, stack-floor, imports, dashboards, burst, soak,
+scale (default: all).
 """
 from gevent import monkey
 
@@ -12,14 +13,15 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from . import assistant, chunk_latency, first_audio, imports, scale, stack_floor  # noqa: E402
+from . import assistant, chunk_latency, dashboards, first_audio, imports, scale, soak, stack_floor  # noqa: E402
 from .stats import table  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "first-audio", "chunk-latency", "stack-floor",  # noqa: E501
-                                                                   "assistant", "imports", "scale"])
+    scenarios = ["all", "first-audio", "chunk-latency", "stack-floor", "assistant", "imports", "dashboards", "burst",
+                 "soak", "scale"]
+    parser.add_argument("which", nargs="?", default="all", choices=scenarios)
     parser.add_argument("--quick", action="store_true", help="fewer turns and shorter runs (a smoke test)")
     args = parser.parse_args()
     results = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.platform(),
@@ -32,7 +34,8 @@ def main():
                      for name, key in (("knowledge base load", "kb_load_ms"), ("retrieval (BM25) per question",
                                         "search_ms"), ("safety check per message", "safety_check_ms"))],
                     ["step", "median", "p99", "samples"]))
-        print("\nKnowledge retrieval in participants' own words (held-out: not used while tuning)")
+        print("\nKnowledge retrieval in participants' own words (heldout2: written before the last round, "
+              "not used while tuning; heldout: seen)")
         print(table([[split, f"{r['top1_accuracy']:.1%}", r["top1"], f"{r['no_match_rate']:.1%}", r["no_match"]]
                      for split, r in fig["retrieval"].items()],
                     ["split", "top-1 right entry", "n", "honest no-match", "n"]))
@@ -56,6 +59,37 @@ def main():
         print(table([[engine, round(f["bulk_ids_per_s"]), round(f["orm_ids_per_s"]),
                       f"{f['bulk_ids_per_s'] / f['orm_ids_per_s']:.0f}x"] for engine, f in im["engines"].items()],
                     ["engine", "bulk import (IDs/s)", "one ORM object per row (IDs/s)", "ratio"]))
+    if args.which in ("all", "dashboards"):
+        dash = dashboards.run(**({"participants": 1_000, "repeats": 1} if args.quick else {}))
+        results["dashboards"] = dash
+        engines = list(dash["engines"])
+        sizes = ", ".join(f"{e}: {f['counts']['research_ids']:,} participants, {f['counts']['messages']:,} messages, "
+                          f"{f['counts']['turn_metrics']:,} turns" for e, f in dash["engines"].items())
+        print(f"\nDashboards, server time per page (ms) over {len(dash['engines'][engines[0]]['filters'])} "
+              f"filter sets ({sizes})")
+        print(table([[name, *(f"{round(dash['engines'][e]['ms'][name]['p50'])} / "
+                              f"{round(dash['engines'][e]['ms'][name]['p95'])}" for e in engines)]
+                     for name in dash["engines"][engines[0]]["ms"]],
+                    ["dashboard", *(f"{e} p50 / p95" for e in engines)]))
+    if args.which in ("all", "burst"):
+        b = soak.burst(size=20 if args.quick else 100, alone=3 if args.quick else 10)
+        results["burst"] = b
+        print(f"\nTurn starts under a burst: {b['size']} conversations starting in the same second (ms)")
+        print(table([[who, what, b[who][key]["median"], b[who][key]["p95"], b[who][key]["n"]]
+                     for who in ("alone", "burst") for what, key in (("first text", "first_text_ms"),
+                                                                     ("first audio", "first_audio_ms"))],
+                    ["conversations", "measure", "p50", "p95", "n"]))
+        print(f"burst first text p50 - alone p50: {b['first_text_p50_over_alone_ms']} ms (target <= 100); "
+              f"burst first audio p50 - floor ({b['floor_ms']} ms): {b['first_audio_p50_over_floor_ms']} ms "
+              "(target <= 100)")
+    if args.which in ("all", "soak"):
+        sk = soak.soak(**({"idle": 200, "streaming": 20, "seconds": 20} if args.quick else {}))
+        results["soak"] = sk
+        print(f"\nSoak: {sk['idle']} idle sockets + {sk['streaming']} streaming conversations for {sk['seconds']:g} s")
+        print(table([[sk["sent"], sk["acknowledged"], sk["stored"], sk["turns"], sk["dropped"], sk["dropped_idle"],
+                      sk["kb_per_idle_socket"]]],
+                    ["sent", "acknowledged", "stored", "turns", "streaming dropped", "idle dropped",
+                     "KB per idle socket"]))
     if args.which in ("all", "first-audio"):
         fa = first_audio.run(turns=12 if args.quick else 60, concurrency=4)
         results["first_audio"] = fa

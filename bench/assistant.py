@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from paco.assistant.evaluation import load_items, retrieval_report
+from paco.assistant.evaluation import HELD_BACK, load_items, retrieval_report
 from paco.assistant.knowledge_base import KnowledgeBase
 from paco.assistant.safety import check_message
 from paco.assistant.safety_evaluation import SPLITS as SAFETY_SPLITS
@@ -29,7 +29,7 @@ def run(repeat: int = 20) -> dict:
     checks = [_ms(check_message, m) for _ in range(repeat) for m in messages]
     return {"kb_entries": len(kb.entries), "kb_load_ms": summary(loads),
             "search_ms": summary(searches), "safety_check_ms": summary(checks),
-            "retrieval": {split: _retrieval(retrieval_report(split, kb)) for split in ("tuning", "heldout")},
+            "retrieval": {split: _retrieval(retrieval_report(split, kb)) for split in ("tuning", *HELD_BACK)},
             "safety": {split: _figures(safety_report(split)) for split in SAFETY_SPLITS}}
 
 

@@ -16,9 +16,10 @@ import uuid
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
-PG_ADMIN = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.support.databases import create_database, drop_database
+
+from .harness import LOCAL_POSTGRES
 
 
 def _rss_mb() -> float:
@@ -40,25 +41,6 @@ def _files(workdir: str, ids: int, participants: int, days: int) -> tuple[str, s
             for d in range(days):
                 f.write(f"B-{i:06d},{start + timedelta(days=d)},{rng.randint(0, 100)}\n")
     return id_path, adh_path
-
-
-def _database(engine: str, workdir: str) -> str:
-    if engine == "sqlite":
-        return f"sqlite:///{workdir}/bench-{uuid.uuid4().hex[:6]}.db"
-    name = f"paco_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(url: str) -> None:
-    if url.startswith("postgresql"):
-        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _timed(fn):
@@ -97,8 +79,9 @@ def run(ids: int = 100_000, participants: int = 10_000, days: int = 100, orm_sli
     id_path, adh_path = _files(workdir, ids, participants, days)
     sizes = {"ids_mb": os.path.getsize(id_path) / 1e6, "adherence_mb": os.path.getsize(adh_path) / 1e6}
     out = {"rows": {"ids": ids, "adherence": participants * days}, **sizes, "engines": {}}
+    os.environ.setdefault("TEST_DATABASE_URL", LOCAL_POSTGRES)
     for engine in engines:
-        url = _database(engine, workdir)
+        url = create_database(engine, workdir)
         try:
             app = create_app({"SQLALCHEMY_DATABASE_URI": url,
                               "PACO_AUDIT_ANCHOR_FILE": os.path.join(workdir, "a.jsonl")})
@@ -126,6 +109,6 @@ def run(ids: int = 100_000, participants: int = 10_000, days: int = 100, orm_sli
             with app.app_context():
                 db.engine.dispose()
         finally:
-            _drop(url)
+            drop_database(url)
         out["engines"][engine] = fig
     return out

@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     sock.init_app(app)
     limiter.init_app(app)
 
+    from .adherence import bp as adherence_bp
     from .auth import bp as auth_bp
     from .chat import bp as chat_bp
     from .chat.audio import audio_bp
@@ -66,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(metrics_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
+    app.register_blueprint(adherence_bp)
     app.register_blueprint(audio_bp)
     app.register_blueprint(web_bp)
     register_error_handlers(app)

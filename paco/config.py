@@ -156,6 +156,9 @@ def from_environment() -> dict:
         "PACO_ALLOWED_ORIGINS": env_list("PACO_ALLOWED_ORIGINS", []),
         "PACO_RATE_LIMIT_AUTH": env_str("PACO_RATE_LIMIT_AUTH", "20 per minute;200 per hour"),
         "PACO_RATE_LIMIT_CHAT": env_str("PACO_RATE_LIMIT_CHAT", "20 per minute"),
+        # Per research ID: check-in answers and reads, and answers spoken again on demand.
+        "PACO_RATE_LIMIT_CHECKINS": env_str("PACO_RATE_LIMIT_CHECKINS", "30 per minute;300 per day"),
+        "PACO_RATE_LIMIT_SPEECH": env_str("PACO_RATE_LIMIT_SPEECH", "20 per minute"),
         # Server pings keep idle sockets open through proxies; the size cap is a last resort
         # (it drops the connection): frames past PaCo's own 16 kB limit get an error frame first.
         "SOCK_SERVER_OPTIONS": {"ping_interval": env_int("PACO_WS_PING_SECONDS", 25, minimum=1),
@@ -211,6 +214,9 @@ def from_environment() -> dict:
         "PACO_TTS_FORMAT": env_str("PACO_TTS_FORMAT", "mp3_22050_32"),
         "PACO_TTS_CONNECT_TIMEOUT": env_float("PACO_TTS_CONNECT_TIMEOUT", 3.0),
         "PACO_TTS_TIMEOUT": env_float("PACO_TTS_TIMEOUT", 15.0),
+        # Simultaneous TTS requests per worker (0: no cap): set to the speech plan's limit; more wait their turn.
+        "PACO_TTS_MAX_CONCURRENT": env_int("PACO_TTS_MAX_CONCURRENT", 0, minimum=0),
+        "PACO_TTS_QUEUE_TIMEOUT": env_float("PACO_TTS_QUEUE_TIMEOUT", 10.0),
         "ELEVENLABS_API_KEY": env_str("ELEVENLABS_API_KEY"),
         "ELEVENLABS_BASE_URL": env_str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io"),
         "PACO_AUDIO_CACHE_DIR": env_str("PACO_AUDIO_CACHE_DIR", str(INSTANCE_DIR / "audio_cache")),

@@ -31,6 +31,7 @@ FIRST_AUDIO_MS = Histogram("paco_first_audio_ms", "Time from a question to its f
 PROVIDER_ERRORS = Counter("paco_provider_errors_total", "LLM provider failures within turns.")
 FALLBACKS = Counter("paco_fallbacks_total", "Turns answered by a fallback provider after the primary failed.")
 TTS_ERRORS = Counter("paco_tts_errors_total", "Turns whose speech failed.")
+CLIENT_GONE = Counter("paco_client_gone_total", "Turns cut short because the participant left mid-reply.")
 OPEN_SOCKETS = Gauge("paco_open_sockets", "Chat sockets open in this worker.", multiprocess_mode="livesum")
 ORPHANS_CLOSED = Counter("paco_orphaned_turns_closed_total",
                          "Turns closed after the worker running them died, by the answer's status.", ["status"])

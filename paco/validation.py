@@ -16,6 +16,13 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # (not encodable as UTF-8).
 _UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 MAX_JSON_DEPTH = 32
+# Row IDs are 32-bit integers on PostgreSQL (and SQLite's are 64-bit): a larger number names no
+# row, and must not reach the database, which would refuse it with an error rather than no row.
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
 
 
 def text_problem(value: str) -> str | None:

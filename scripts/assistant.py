@@ -6,7 +6,7 @@ the database or any model, so reviewers can check content and rules from a termi
 
 import click
 
-from paco.assistant.evaluation import retrieval_report
+from paco.assistant.evaluation import HELD_BACK, retrieval_report
 from paco.assistant.knowledge_base import NO_MATCH_REPLY, default_knowledge_base
 from paco.assistant.safety import check_message
 from paco.assistant.safety_evaluation import SPLITS as SAFETY_SPLITS
@@ -26,7 +26,7 @@ def evaluate() -> None:
     """
     for name in SAFETY_SPLITS:
         click.echo("\n".join(safety_lines(name)))
-    for split in ("tuning", "heldout"):
+    for split in ("tuning", *HELD_BACK):
         r = retrieval_report(split)
         click.echo(f"knowledge retrieval, {split} questions ({r['entries']} entries):")
         click.echo(f"  top-1 right entry   {r['top1_accuracy']:6.1%}  ({r['top1_correct']}/{r['on_topic']})")

@@ -7,6 +7,9 @@ from paco.extensions import db
 from paco.models import DisclaimerAcknowledgment, ResearchID
 from paco.services import consent
 
+NOT_ACCEPTED = ("We could not find an active research ID like that. Check the card your study team gave you. "
+                "If it is right, please contact your study team.")
+
 API = "/api/v1/auth"
 
 
@@ -96,11 +99,11 @@ def test_unknown_and_inactive_ids_get_identical_answers(client, demo, status):
         answers.append((r.status_code, r.get_json()))
     assert answers == [
         (200, {"valid": False, "disclaimer_required": False,
-               "message": "We could not find that research ID. Check the card your study team gave you."}),
+               "message": NOT_ACCEPTED}),
         (403, {"error": {"code": "research_id_not_accepted",
-                         "message": "We could not find that research ID. Check the card your study team gave you."}}),
+                         "message": NOT_ACCEPTED}}),
         (403, {"error": {"code": "research_id_not_accepted",
-                         "message": "We could not find that research ID. Check the card your study team gave you."}}),
+                         "message": NOT_ACCEPTED}}),
     ]
 
 

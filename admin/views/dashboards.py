@@ -40,7 +40,7 @@ DEFAULT_DATASET = {"overview": "participants", "engagement": "messages", "adhere
 # Who may export a dataset follows who may export the same rows from its list view (admin/roles.py).
 DATASET_AREAS = {"participants": "research_ids", "acknowledgments": "acknowledgments",
                  "conversations": "conversations", "messages": "messages", "turn_metrics": "messages",
-                 "adherence": "adherence", "audit": "audit"}
+                 "adherence": "adherence", "checkins": "checkins", "audit": "audit"}
 
 
 def cell(value) -> str:

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from wtforms import FloatField
 from wtforms.validators import InputRequired
 
-from paco.models import ADHERENCE_MEASURES, AdherenceRecord
+from paco.models import ADHERENCE_MEASURES, BARRIERS, AdherenceRecord
 from paco.services import adherence, audit
 
 from ..base import StaffModelView
@@ -19,19 +19,22 @@ from ..base import StaffModelView
 class AdherenceView(StaffModelView):
     area = "adherence"
     supports = frozenset({"list", "create", "edit", "delete", "export"})
-    column_list = ["research_id", "date", "measure", "value", "medication", "source", "import_batch", "created_at"]
+    column_list = ["research_id", "date", "measure", "value", "medication", "source", "import_batch", "created_at",
+                   "barrier"]
     column_labels = {"research_id": "Research ID"}
     column_searchable_list = ["research_id", "source", "import_batch"]
     column_filters = [
         "research_id",
         FilterEqual(AdherenceRecord.measure, "Measure", options=[(m, m) for m in ADHERENCE_MEASURES]),
         "date", "source", "import_batch",
+        FilterEqual(AdherenceRecord.barrier, "Barrier", options=[(b, b) for b in BARRIERS]),
     ]
     column_default_sort = [("research_id", False), ("date", True)]
-    form_columns = ["research_id", "date", "measure", "value", "medication", "source", "notes"]
-    form_choices = {"measure": [(m, m) for m in ADHERENCE_MEASURES]}
+    form_columns = ["research_id", "date", "measure", "value", "medication", "source", "notes", "barrier"]
+    form_choices = {"measure": [(m, m) for m in ADHERENCE_MEASURES], "barrier": [("", "")] + [(b, b) for b in BARRIERS]}
     form_args = {"source": {"description": "Where the value comes from, e.g. 'clinic visit'."},
-                 "medication": {"description": "Empty when the value covers all P.A.D. medicines."}}
+                 "medication": {"description": "Empty when the value covers all P.A.D. medicines."},
+                 "barrier": {"description": "Why doses were missed, when the participant said (check-ins fill it)."}}
     # Flask-Admin's converter does not recognise SQLAlchemy 2.1's Float, so the field is given.
     form_extra_fields = {"value": FloatField("Value", validators=[InputRequired()],
                                              description=adherence.FRACTION_HINT)}

@@ -23,7 +23,7 @@ from paco.models import ADHERENCE_MEASURES, Cohort
 from paco.services import imports
 
 from ..auth import client_ip
-from ..base import StaffGate, actor, refusal
+from ..base import StaffGate, actor, counted, refusal
 
 log = logging.getLogger("paco.admin.imports")
 KINDS = {"research_ids": "Research IDs", "adherence": "Adherence data"}
@@ -146,7 +146,7 @@ class ImportView(StaffGate, BaseView):
             return redirect(url_for(".index"))
         self._forget()
         if not report.ok:  # the database changed since the check (e.g. an ID moved cohort)
-            flash(f"{report.problem_count} problems appeared since the check: nothing was imported. "
+            flash(f"{counted(report.problem_count, 'problem')} appeared since the check: nothing was imported. "
                   "Upload the file again to see them.", "error")
         elif report.batch_id:
             flash(f"Imported {report.file_name} as batch {report.batch_id}. {report.counts_line}.", "success")
@@ -177,7 +177,7 @@ class ImportView(StaffGate, BaseView):
         except PacoError as err:
             flash(refusal(err), "error")
         else:
-            flash(f"Batch {batch.id} undone: {removed} rows removed.", "success")
+            flash(f"Batch {batch.id} undone: {counted(removed, 'row')} removed.", "success")
         return redirect(url_for(".index"))
 
     def _forget(self):

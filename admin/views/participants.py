@@ -6,14 +6,16 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup, escape
+from wtforms import SelectField
 
 from paco.errors import InvalidInput, PacoError
 from paco.extensions import db
 from paco.models import PARTICIPANT_STATUSES, Cohort, ResearchID
-from paco.services import enrolment
+from paco.services import checkins, enrolment
+from paco.validation import check_text
 
 from ..auth import client_ip
-from ..base import StaffModelView, actor, refusal
+from ..base import StaffModelView, actor, counted, refusal
 from ..filters import DisclaimerStateFilter, cohort_filter
 from ..forms import MoveCohortForm
 
@@ -25,15 +27,19 @@ class CohortView(StaffModelView):
     area = "cohorts"
     supports = ALL_OPERATIONS
     column_list = ["name", "description", "llm_provider", "llm_model", "prompt_version",
-                   "tts_enabled", "tts_voice", "created_at"]
+                   "tts_enabled", "tts_voice", "checkin_enabled", "created_at"]
     column_labels = {"llm_provider": "LLM provider", "llm_model": "LLM model", "tts_enabled": "Speech",
-                     "tts_voice": "Voice"}
+                     "tts_voice": "Voice", "checkin_enabled": "Daily check-in"}
     column_searchable_list = ["name", "description"]
     column_default_sort = "name"
     form_columns = ["name", "description", "llm_provider", "llm_model", "prompt_version",
-                    "tts_enabled", "tts_voice", "daily_llm_tokens", "daily_tts_chars"]
-    form_choices = {"llm_provider": PROVIDER_CHOICES}
+                    "tts_enabled", "tts_voice", "daily_llm_tokens", "daily_tts_chars",
+                    "checkin_enabled", "checkin_weekdays", "checkin_wording", "contact_text"]
+    form_overrides = {"llm_provider": SelectField}
+    form_choices = {"checkin_wording": [(v, f"{v}: {text}") for v, text in checkins.WORDINGS.items()]}
     form_args = {
+        # A plain select whose empty choice says what it means (form_choices would add a blank "__None").
+        "llm_provider": {"choices": PROVIDER_CHOICES, "label": "LLM provider"},
         "llm_model": {"description": "Empty: the server's configured model."},
         "prompt_version": {"description": "Empty: the server's current prompt version."},
         "tts_voice": {"description": "Empty: the server's default voice."},
@@ -41,13 +47,27 @@ class CohortView(StaffModelView):
                              "description": "0: no cap. Past it, answers come from the offline knowledge base."},
         "daily_tts_chars": {"label": "Daily speech characters per participant",
                             "description": "0: no cap. Past it, answers are shown but not spoken."},
+        "checkin_enabled": {"label": "Daily check-in",
+                            "description": "The chat page asks once a day whether the P.A.D. medicines were taken."},
+        "checkin_weekdays": {"label": "Check-in weekdays",
+                             "description": "The days the card asks: 1 = Monday ... 7 = Sunday, e.g. 1234567 "
+                                            "or 135. Participants can answer on other days from their 14-day view."},
+        "checkin_wording": {"label": "Check-in wording",
+                            "description": "The question's wording version; each answer records the one shown."},
+        "contact_text": {"label": "Contact for paused participants",
+                         "description": "Shown to a participant whose access is paused or ended, e.g. "
+                                        "'Call Ana, the study nurse, on 555-0100 (weekdays 9 to 5).'"},
     }
 
     def check(self, cohort):
         for name in ("llm_provider", "llm_model", "prompt_version", "tts_voice"):
             value = (getattr(cohort, name) or "").strip()
             setattr(cohort, name, value or None)  # empty means "server default", stored as NULL
-        problem = enrolment.cohort_settings_problem(cohort)
+        # "1, 3, 5" or "531" is stored "135" (duplicates and other characters are refused below).
+        cohort.checkin_weekdays = "".join(sorted(ch for ch in (cohort.checkin_weekdays or "") if ch not in " ,"))
+        cohort.contact_text = check_text((cohort.contact_text or "").strip(), "contact_text")
+        problem = enrolment.cohort_settings_problem(cohort) or checkins.settings_problem(
+            bool(cohort.checkin_enabled), cohort.checkin_weekdays, cohort.checkin_wording)
         if problem:
             raise InvalidInput("invalid_cohort_settings", problem)
 
@@ -83,7 +103,8 @@ class ResearchIDView(StaffModelView):
     ]
     form_columns = ["research_id", "cohort", "status"]
     form_choices = {"status": [(s, s) for s in PARTICIPANT_STATUSES]}
-    form_args = {"research_id": {"description": "Letters, digits, '-', '_' and '.'; stored upper-case."}}
+    form_args = {"research_id": {"description": "Letters, digits, '-', '_' and '.'; stored upper-case."},
+                 "cohort": {"blank_text": "(no cohort)"}}
 
     def get_list(self, *args, **kwargs):
         count, data = super().get_list(*args, **kwargs)
@@ -124,7 +145,7 @@ class ResearchIDView(StaffModelView):
         status = enrolment.STATUS_ACTIONS[verb]
         unchanged = len(research_ids) - changed
         note = f" ({unchanged} already {status})" if unchanged else ""
-        flash(f"{changed} research IDs set to {status}{note}.", "success")
+        flash(f"{counted(changed, 'research ID')} set to {status}{note}.", "success")
 
     @action("activate", "Activate", "Activate the selected research IDs? They can sign in again.")
     def action_activate(self, pks):
@@ -166,5 +187,5 @@ class ResearchIDView(StaffModelView):
             flash(refusal(err), "error")
         else:
             name = dict((c.id, c.name) for c in cohorts)[form.cohort_id.data]
-            flash(Markup("{} research IDs moved to <b>{}</b>.").format(changed, escape(name)), "success")
+            flash(Markup("{} moved to <b>{}</b>.").format(counted(changed, "research ID"), escape(name)), "success")
         return redirect(self.get_url(".index_view"))

@@ -12,8 +12,9 @@ from paco.models import AdherenceRecord
 from .. import figures
 from ..filters import Filters
 from ..model import Dashboard, Panel
-from ..sql import cohort_name, frame, from_messages, in_range, messages, participants, week, with_cohort
+from ..sql import cohort_name, frame, from_messages, in_range, is_question, messages, participants, week, with_cohort
 from ..suppression import suppress
+from . import adherence_checkins
 
 TITLE = "Adherence"
 ADHERENT = 0.8
@@ -43,6 +44,7 @@ def build(conn, filters: Filters) -> Dashboard:
         Panel("worklist", f"Active participants with no adherence data in the last {filters.stale_days} days",
               missing, None, links={"research_id": "participant"},
               note=f"Up to {filters.last_day}; at most {WORKLIST_LIMIT} rows, longest without data first."),
+        *adherence_checkins.panels(conn, filters),
     ], intro="Adherence from every source on one scale, and who needs follow-up.")
 
 
@@ -86,7 +88,7 @@ def engagement_vs_adherence(conn, filters: Filters) -> pd.DataFrame:
         filters).where(*_dated(filters)).group_by(records.c.research_id, cohort)).round({"mean_adherence": 3})
     asked = frame(conn, with_cohort(from_messages(participants.c.research_id.label("research_id"),
                                                   sa.func.count().label("questions")), filters)
-                  .where(messages.c.role == "user", *in_range(messages.c.created_at, filters))
+                  .where(is_question(), *in_range(messages.c.created_at, filters))
                   .group_by(participants.c.research_id))
     table = adherence.merge(asked, on="research_id", how="left").fillna({"questions": 0})
     table["questions"] = table["questions"].astype(int)

@@ -21,6 +21,7 @@ from ..sql import (
     frame,
     from_messages,
     in_range,
+    is_question,
     messages,
     participants,
     week,
@@ -49,7 +50,8 @@ def build(conn, filters: Filters) -> Dashboard:
               figures.bars(lengths, "cohort", "mean_questions", y_title="mean questions")),
         Panel("escalations", "Safety escalations by rule", flags,
               figures.bars(flags, "rule", "questions", series="cohort", y_title="questions", horizontal=True),
-              note="Questions a safety layer flagged (the rules, or the classifier beside the answer)."),
+              note="Questions a safety layer flagged: the rules, or the classifier beside the answer. A "
+                   "question in a classifier row was missed by the rules (read it to improve them)."),
         Panel("recent", f"Latest conversations in the range (at most {RECENT})", recent(conn, filters), None,
               links={"conversation_id": "transcript", "research_id": "participant"}),
     ], intro="Topics come from a small rule set applied when a question is stored.")
@@ -64,7 +66,7 @@ def topics_by_week(conn, filters: Filters) -> pd.DataFrame:
     bucket = week(messages.c.created_at, conn.dialect.name).label("week")
     topic = sa.func.coalesce(messages.c.topic, "other").label("topic")
     rows = frame(conn, with_cohort(from_messages(bucket, topic, sa.func.count().label("questions")), filters)
-                 .where(messages.c.role == "user", *in_range(messages.c.created_at, filters))
+                 .where(is_question(), *in_range(messages.c.created_at, filters))
                  .group_by(bucket, topic).order_by(bucket, topic))
     return _label(rows)
 
@@ -72,7 +74,7 @@ def topics_by_week(conn, filters: Filters) -> pd.DataFrame:
 def topics_by_cohort(conn, filters: Filters) -> pd.DataFrame:
     cohort, topic = cohort_name(), sa.func.coalesce(messages.c.topic, "other").label("topic")
     rows = frame(conn, with_cohort(from_messages(cohort, topic, sa.func.count().label("questions")), filters)
-                 .where(messages.c.role == "user", *in_range(messages.c.created_at, filters))
+                 .where(is_question(), *in_range(messages.c.created_at, filters))
                  .group_by(cohort, topic))
     grid = pd.MultiIndex.from_product([cohort_list(conn, filters), list(TOPICS)], names=["cohort", "topic"])
     table = pd.DataFrame(index=grid).reset_index().merge(rows, on=["cohort", "topic"], how="left")
@@ -87,7 +89,7 @@ def questions_per_conversation(conn, filters: Filters) -> pd.DataFrame:
     rows = frame(conn, with_cohort(from_messages(
         cohort, sa.func.count(sa.distinct(messages.c.conversation_id)).label("conversations"),
         sa.func.count().label("questions")), filters)
-        .where(messages.c.role == "user", *in_range(messages.c.created_at, filters)).group_by(cohort))
+        .where(is_question(), *in_range(messages.c.created_at, filters)).group_by(cohort))
     table = pd.DataFrame({"cohort": cohort_list(conn, filters)}).merge(rows, on="cohort", how="left")
     table = table.fillna(0).astype({"conversations": int, "questions": int})
     table["mean_questions"] = (table["questions"] / table["conversations"].where(table["conversations"] > 0)).round(2)
@@ -95,12 +97,14 @@ def questions_per_conversation(conn, filters: Filters) -> pd.DataFrame:
 
 
 def escalations(conn, filters: Filters) -> pd.DataFrame:
+    """Flagged questions by rule, by the layer that flagged them ("rules" or "classifier"), by cohort."""
     cohort = cohort_name()
     rule = sa.func.coalesce(messages.c.safety_rule, messages.c.safety_category).label("rule")
-    return frame(conn, with_cohort(from_messages(rule, cohort, sa.func.count().label("questions")), filters)
+    layer = messages.c.safety_layer.label("layer")
+    return frame(conn, with_cohort(from_messages(rule, layer, cohort, sa.func.count().label("questions")), filters)
                  .where(messages.c.role == "user", messages.c.safety_category.is_not(None),
                         *in_range(messages.c.created_at, filters))
-                 .group_by(rule, cohort).order_by(rule, cohort))
+                 .group_by(rule, layer, cohort).order_by(rule, layer, cohort))
 
 
 def recent(conn, filters: Filters) -> pd.DataFrame:
@@ -108,7 +112,7 @@ def recent(conn, filters: Filters) -> pd.DataFrame:
     rows = frame(conn, with_cohort(
         from_messages(conversations.c.conversation_id, participants.c.research_id, cohort,
                       sa.func.min(messages.c.created_at).label("started"),
-                      count_if(messages.c.role == "user").label("questions"),
+                      count_if(is_question()).label("questions"),
                       count_if(sa.and_(messages.c.role == "user", messages.c.safety_category.is_not(None)))
                       .label("escalations")), filters)
         .where(*in_range(messages.c.created_at, filters))
@@ -132,7 +136,8 @@ def transcript(conn, conversation_id: str) -> dict:
     rows = conn.execute(
         sa.select(messages.c.id, messages.c.role, messages.c.content, messages.c.created_at, messages.c.status,
                   messages.c.input, messages.c.topic, messages.c.safety_category, messages.c.safety_rule,
-                  messages.c.provider, messages.c.model, metrics.c.first_token_ms, metrics.c.total_ms)
+                  messages.c.safety_layer, messages.c.provider, messages.c.model, metrics.c.first_token_ms,
+                  metrics.c.total_ms)
         .outerjoin(metrics, metrics.c.message_id == messages.c.id)
         .where(messages.c.conversation_id == conversation_id)
         .order_by(messages.c.created_at, messages.c.id)).mappings().all()

@@ -18,6 +18,7 @@ from ..sql import (
     from_messages,
     hour,
     in_range,
+    is_question,
     messages,
     participants,
     with_cohort,
@@ -63,7 +64,7 @@ def per_day(conn, filters: Filters) -> pd.DataFrame:
     dialect, cohort = conn.dialect.name, cohort_name()
     bucket = day(messages.c.created_at, dialect).label("day")
     questions = frame(conn, with_cohort(from_messages(bucket, cohort, sa.func.count().label("questions")), filters)
-                      .where(messages.c.role == "user", *in_range(messages.c.created_at, filters))
+                      .where(is_question(), *in_range(messages.c.created_at, filters))
                       .group_by(bucket, cohort))
     started = day(conversations.c.created_at, dialect).label("day")
     talks = frame(conn, with_cohort(
@@ -80,7 +81,7 @@ def per_day(conn, filters: Filters) -> pd.DataFrame:
 def per_participant(conn, filters: Filters) -> pd.DataFrame:
     cohort = cohort_name()
     asked = (from_messages(participants.c.research_id, sa.func.count().label("n"))
-             .where(messages.c.role == "user", *in_range(messages.c.created_at, filters))
+             .where(is_question(), *in_range(messages.c.created_at, filters))
              .group_by(participants.c.research_id).subquery())
     n = sa.func.coalesce(asked.c.n, 0)
     bucket = sa.case(*[(n <= high if high is not None else sa.true(), label)
@@ -103,7 +104,7 @@ def retention(conn, filters: Filters) -> pd.DataFrame:
     week = (days_between(messages.c.created_at, enrolled, dialect) // 7).label("week")
     active = frame(conn, with_cohort(from_messages(
         week, cohort, sa.func.count(sa.distinct(participants.c.research_id)).label("active")), filters)
-        .where(messages.c.role == "user", messages.c.created_at < filters.until)
+        .where(is_question(), messages.c.created_at < filters.until)
         .group_by(week, cohort))
     # Whole weeks each participant has been enrolled for, by the end of the range.
     weeks_in = (days_between(sa.literal(filters.until, participants.c.created_at.type), enrolled, dialect)
@@ -126,7 +127,7 @@ def retention(conn, filters: Filters) -> pd.DataFrame:
 def conversation_length(conn, filters: Filters) -> pd.DataFrame:
     cohort = cohort_name()
     lengths = (with_cohort(from_messages(messages.c.conversation_id, cohort, sa.func.count().label("n")), filters)
-               .where(messages.c.role == "user", *in_range(messages.c.created_at, filters))
+               .where(is_question(), *in_range(messages.c.created_at, filters))
                .group_by(messages.c.conversation_id, cohort).subquery())
     capped = sa.case((lengths.c.n >= LONGEST, LONGEST), else_=lengths.c.n).label("questions")
     rows = frame(conn, sa.select(capped, lengths.c.cohort, sa.func.count().label("conversations"))
@@ -141,7 +142,7 @@ def time_of_day(conn, filters: Filters) -> pd.DataFrame:
     cohort = cohort_name()
     bucket = hour(messages.c.created_at, conn.dialect.name).label("hour")
     rows = frame(conn, with_cohort(from_messages(bucket, cohort, sa.func.count().label("questions")), filters)
-                 .where(messages.c.role == "user", *in_range(messages.c.created_at, filters))
+                 .where(is_question(), *in_range(messages.c.created_at, filters))
                  .group_by(bucket, cohort))
     grid = pd.MultiIndex.from_product([range(24), cohort_list(conn, filters)], names=["hour", "cohort"])
     table = pd.DataFrame(index=grid).reset_index().merge(rows, on=["hour", "cohort"], how="left")

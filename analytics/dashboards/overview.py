@@ -18,6 +18,7 @@ from ..sql import (
     frame,
     from_messages,
     in_range,
+    is_question,
     messages,
     participants,
     with_cohort,
@@ -59,7 +60,7 @@ def summary(conn, filters: Filters) -> pd.DataFrame:
         sa.select(cohort, sa.func.count().label("enrolled")).select_from(participants), filters)
         .where(sa.func.coalesce(participants.c.enrolled_at, participants.c.created_at) < filters.until)
         .group_by(cohort))
-    questions = messages.c.role == "user"
+    questions = is_question()
     active = []
     for days in (7, 30):
         since = filters.until - timedelta(days=days)

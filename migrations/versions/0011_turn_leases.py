@@ -12,9 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0011_turn_leases'
-# The chain's 0010 (0010_checkins) is being added on another branch; until it is merged this
-# revision follows 0009_imports (the lead points it at 0010_checkins when merging).
-down_revision = '0009_imports'
+down_revision = '0010_checkins'
 branch_labels = None
 depends_on = None
 

@@ -57,6 +57,9 @@ UNKNOWN_IDF_SHARE = 0.75
 STRONG_SCORE = 10.0
 # ...but not when they are a small part of the message.
 STRONG_MIN_COVERAGE = 0.2
+# "What does metformin do?" asks what a medicine is for: a side-effects entry scores this share of
+# its score unless the message also names how the person feels (the vocabulary's symptom_words).
+SIDE_EFFECT_PENALTY = 0.75
 
 def _load_vocabulary(path: Path):
     data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
@@ -67,9 +70,11 @@ def _load_vocabulary(path: Path):
     replacements = {f"p{i}": r for i, (_, r) in enumerate(phrases)}
     synonyms = {word: canon for canon, words in data["synonyms"].items() for word in words.split()}
     expand = {word: tuple(extra.split()) for word, extra in data["expand"].items()}
-    weak = frozenset(tokenize_word for word in data["weak_words"].split() for tokenize_word in (
-        synonyms.get(_stem(synonyms.get(word, word)), _stem(synonyms.get(word, word))),))
-    return frozenset(data["stop_words"].split()), phrase_re, replacements, synonyms, expand, weak
+    def fold(words: str) -> frozenset:
+        return frozenset(synonyms.get(_stem(synonyms.get(w, w)), _stem(synonyms.get(w, w))) for w in words.split())
+
+    weak, symptoms = fold(data["weak_words"]), fold(data["symptom_words"])
+    return frozenset(data["stop_words"].split()), phrase_re, replacements, synonyms, expand, weak, symptoms
 
 
 _CVC = re.compile(r"[^aeiou][aeiouy][^aeiouwxy]$")
@@ -96,7 +101,8 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith("e") else word
 
 
-_STOP_WORDS, _PHRASE_RE, _PHRASE_REPL, _SYNONYMS, _EXPAND, _WEAK = _load_vocabulary(VOCABULARY_FILE)
+_STOP_WORDS, _PHRASE_RE, _PHRASE_REPL, _SYNONYMS, _EXPAND, _WEAK, _SYMPTOMS = _load_vocabulary(VOCABULARY_FILE)
+_ASKS_WHAT_FOR = frozenset({_stem("purpose"), _stem("definition")})  # the phrase table's tokens
 
 
 def words(text: str) -> list[str]:
@@ -207,6 +213,7 @@ class KnowledgeBase:
         self._single = BM25Okapi([doc for _, doc in own])
         self._single_owner = np.array([i for i, _ in own])
         self._entry_tokens = {e.id: frozenset(doc) for e, doc in zip(entries, docs)}
+        self._side_effects = np.array(["side_effects" in e.tags for e in entries])
         self._idf = self._questions.idf
         self._unknown_idf = UNKNOWN_IDF_SHARE * max(self._idf.values())
         # The words a message is spelled against: every word the entries and the vocabulary
@@ -221,6 +228,8 @@ class KnowledgeBase:
         """The known word closest to a misspelt one ('claudicaton' -> 'claudication'), else word."""
         if word in self._known or word in _STOP_WORDS or len(word) < FUZZY_MIN_LENGTH or not word.isalpha():
             return word
+        if _PHRASE_RE.fullmatch(word):
+            return word  # a word the phrase table reads ("slipped"), not a misspelling of "skipped"
         if word not in self._corrections:
             best = process.extractOne(word, self._spellings, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
             self._corrections[word] = best[0] if best else word
@@ -252,6 +261,8 @@ class KnowledgeBase:
         np.maximum.at(best_single, self._single_owner, self._single.get_scores(tokens))
         combined = (self._questions.get_scores(tokens) + SINGLE_QUESTION_WEIGHT * best_single
                     + ANSWER_WEIGHT * self._answers.get_scores(tokens))
+        if _ASKS_WHAT_FOR & set(tokens) and not _SYMPTOMS & set(tokens):
+            combined = np.where(self._side_effects, combined * SIDE_EFFECT_PENALTY, combined)
         return sorted(zip(map(float, combined), self.entries), key=lambda p: -p[0])
 
     def coverage(self, question: str, entry: Entry) -> float:

@@ -103,6 +103,7 @@ def normalise(text: str) -> str:
     """Lower case, apostrophes folded ("can't" -> "cant"), misspellings fixed, one space."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("'", "")
     text = re.sub(r"p\.a\.d\.?", "pad", text)
+    text = re.sub(r"\bdie(?=\s+(?:my|his|her|the|their)\s+(?:hair|beard|clothes|shirt)\b)", "dye", text)
     text = re.sub(r"[^a-z0-9.!?;\n]+", " ", text)
     text = re.sub(r"(?<=\d)\.(?=\d)", "", text)
     for pattern, repl in _CONTRACTION_RES:
@@ -142,6 +143,9 @@ _PAST = re.compile(
 _PRESENT = re.compile(
     r"\b(?:now|today|tonight|this\s+(?:morning|afternoon|evening|week)|currently|again|at\s+the"
     r"\s+moment|started|starting|its\s+back|came\s+back|coming\s+back|is\s+back|happening|still|since)\b"
+    # a change told in the present ("it looks deeper", "is getting bigger") is happening now
+    r"|\b(?:getting|looks|look|is|are)\s+(?:\w+\s+)?(?:worse|deeper|bigger|larger|darker|redder|wider)\b"
+    r"|\b(?:wasnt|werent)\s+there|\b(?:is|thats|which\s+is)\s+new\b"
 )
 _NOW = re.compile(r"\b(?:right\s+now|now|currently|at\s+the\s+moment|today|tonight|this\s+morning)\b")
 _IF = re.compile(r"\b(?:(\w+)\s+)?(?:if|in\s+case)\b")
@@ -164,6 +168,8 @@ _HYPOTHETICAL_CLAUSE = re.compile(
 _HYPOTHETICAL_SUFFIX = re.compile(
     r"^\W*(?:is\s+|are\s+|be\s+)?(?:a\s+|an\s+|the\s+)?(?:common\s+|early\s+|warning\s+)?"
     r"(?:sign|signs|symptom|symptoms)\s+of\b"
+    # "chest pain risk", "the chest pain leaflet": the words name a topic, not what is happening
+    r"|^\W*(?:risks?|chances?|odds|leaflet|pamphlet|booklet|handout|brochure|article|video|poster|class|section)\b"
 )
 
 
@@ -181,8 +187,22 @@ def _hypothetical(clause: str, start: int, end: int) -> bool:
     )
 
 
+# A match that ends on a symptom ("the catheter site ... bleeding") is set aside when that symptom
+# is the negated one ("the catheter site is a little bruised, no bleeding").
+_SYMPTOM_LAST = re.compile(
+    r"(?:\w*bleed\w*|blood|swell\w*|swollen|pain|pains|painful|pus|fever|redness|numb\w*|clots?|oozing)$")
+
+
+def _negated(clause: str, m: re.Match) -> bool:
+    if _NEGATION.search(clause[: m.start()]):
+        return True
+    last = re.search(r"\w+$", m.group())
+    return bool(last and last.start() > 0 and _SYMPTOM_LAST.match(last.group())
+                and _NEGATION.search(clause[: m.start() + last.start()]))
+
+
 def _set_aside(screens: frozenset, clause: str, m: re.Match, present: bool) -> bool:
-    if "negation" in screens and _NEGATION.search(clause[: m.start()]):
+    if "negation" in screens and _negated(clause, m):
         return True
     if "past" in screens and not present and _PAST.search(clause):
         return True

@@ -4,7 +4,9 @@ report in ``evaluation.py``.
 
 ``safety_eval.yaml`` is the set the first rules were written against; ``safety_eval_own_words.yaml``
 (issue 12) was written afterwards in participants' own words, before the rules were changed, with
-a tuning part and a held-out part: the held-out figure is the one that counts.
+a tuning part and a held-out part. That held-out part has since been seen (its misses were fixed),
+so ``safety_eval_heldout2.yaml`` was written, before the next round of rule changes, as a fresh
+held-out set: ``heldout2`` is now the figure that counts.
 """
 from __future__ import annotations
 
@@ -15,14 +17,19 @@ import yaml
 from .safety import CATEGORIES, evaluate_set
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "assistant"
-SPLITS = ("original", "tuning", "heldout")
+SPLITS = ("original", "tuning", "heldout", "heldout2")
+# Where each own-words split lives (same layout: category -> split -> messages).
+_FILES = {"tuning": "safety_eval_own_words.yaml", "heldout": "safety_eval_own_words.yaml",
+          "heldout2": "safety_eval_heldout2.yaml"}
 
 
 def safety_messages(split: str) -> list[dict]:
-    """Labelled messages of one split: ``original``, ``tuning`` or ``heldout``."""
+    """Labelled messages of one split: ``original``, ``tuning``, ``heldout`` or ``heldout2``."""
     if split == "original":
         return yaml.safe_load((EVAL_DIR / "safety_eval.yaml").read_text())["messages"]
-    own = yaml.safe_load((EVAL_DIR / "safety_eval_own_words.yaml").read_text())
+    if split not in _FILES:
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    own = yaml.safe_load((EVAL_DIR / _FILES[split]).read_text())
     return [{"text": text, "expect": None if category == "ordinary" else category}
             for category, parts in own.items() for text in parts.get(split, [])]
 

@@ -21,6 +21,7 @@ from ..services.participants import active_participant, may_sign_in, not_accepte
 from ..validation import field, research_id_field
 from ..web_extensions import limiter
 from . import bp
+from .holder import forget_device, proves, remember_device
 from .tokens import participant_required, revocations
 
 
@@ -39,9 +40,15 @@ def _current_disclaimer_or_404():
 @limiter.limit(_auth_limit)
 def validate_research_id():
     research_id = research_id_field(json_body(request))
+    holder = proves(research_id)  # before the lookup, the same work whatever was typed
     found = standing(research_id)
     if not found.active:
-        return jsonify(valid=False, disclaimer_required=False, message=not_accepted(found, research_id).message)
+        refusal = not_accepted(found, research_id, holder)
+        if refusal.code == "research_id_inactive":
+            # Only someone who held this ID (a token, the device cookie) learns it is paused or ended.
+            return jsonify(valid=False, disclaimer_required=False, access=found.participant.status,
+                           message=refusal.message)
+        return jsonify(valid=False, disclaimer_required=False, message=refusal.message)
     return jsonify(valid=True, disclaimer_required=found.disclaimer_required,
                    disclaimer_version=found.current_version)
 
@@ -60,7 +67,7 @@ def acknowledge_disclaimer():
     body = json_body(request)
     research_id = research_id_field(body)
     version = field(body, "version", int, required=False)
-    active_participant(research_id)
+    active_participant(research_id, holder=proves(research_id))
     disclaimer = _current_disclaimer_or_404()
     if version is not None and version != disclaimer.version:
         raise Conflict("disclaimer_outdated",
@@ -74,13 +81,14 @@ def acknowledge_disclaimer():
 @limiter.limit(_auth_limit)
 def login():
     research_id = research_id_field(json_body(request))
-    may_sign_in(research_id)
+    may_sign_in(research_id, holder=proves(research_id))
     token = create_access_token(identity=research_id)
     expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     response = jsonify(access_token=token, token_type="bearer",
                        expires_in=int(expires.total_seconds()))
     # The cookie lives exactly as long as the token in it (the library's default is a year).
     set_access_cookies(response, token, max_age=int(expires.total_seconds()))
+    remember_device(response, research_id)
     return response
 
 
@@ -104,4 +112,5 @@ def logout():
         security_log.info({"event": "token_revoked", "security": True, "ip": request.remote_addr})
     response = jsonify(signed_out=True)
     unset_jwt_cookies(response)
+    forget_device(response)
     return response

@@ -6,10 +6,11 @@ import json
 from dataclasses import dataclass
 
 from ..errors import InvalidInput, PacoError, TooLarge
-from ..models.chat import MESSAGE_INPUTS
-from ..validation import check_text, is_valid_conversation_id, normalise_research_id, parse_json
+from ..validation import check_text, is_row_id, is_valid_conversation_id, normalise_research_id, parse_json
 
 MAX_FRAME_BYTES = 16 * 1024
+# What a client may say about how a question was entered ("checkin" is the server's own).
+FRAME_INPUTS = ("voice", "text")
 # The socket speaks fewer codes than REST: a page needs only "sign in again" (invalid_token,
 # which every Unauthorized becomes) and "not allowed"; some refusals read better said here.
 _FRAME_REFUSALS = {
@@ -30,8 +31,22 @@ class ChatFrame:
     input: str | None = None  # "voice" when speech input wrote the question, "text" when typed
 
 
-def parse(raw, max_chars: int) -> ChatFrame | str:
-    """A chat message frame, or the type of a control frame ("ping")."""
+@dataclass(frozen=True)
+class CheckinFrame:
+    """Asks for PaCo's answer to the barrier named in a check-in; runs as a turn of its own."""
+
+    conversation_id: str
+    checkin_id: int
+    token: str | None
+    research_id: str | None
+    client_id: str | None
+    message: str = ""        # the answer as it reads in the conversation: filled from the check-in
+    model: str | None = None
+    input: str = "checkin"
+
+
+def parse(raw, max_chars: int) -> ChatFrame | CheckinFrame | str:
+    """A chat message or check-in frame, or the type of a control frame ("ping")."""
     if isinstance(raw, bytes):
         if len(raw) > MAX_FRAME_BYTES:
             raise TooLarge("too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
@@ -50,13 +65,15 @@ def parse(raw, max_chars: int) -> ChatFrame | str:
     kind = frame.get("type", "message")
     if kind == "ping":
         return "ping"
-    if kind != "message":
+    if kind not in ("message", "checkin"):
         raise InvalidInput("bad_request", f"Unknown frame type {kind!r}.")
     for name in ("token", "research_id", "model", "client_id", "message"):
         if frame.get(name) is not None and not isinstance(frame[name], str):
             raise InvalidInput("bad_request", f"The field '{name}' must be a string.")
         if isinstance(frame.get(name), str):
             check_text(frame[name], name)
+    if kind == "checkin":
+        return _checkin(frame)
     message = frame.get("message")
     if not isinstance(message, str):
         raise InvalidInput("bad_request", "The field 'message' must be a string." if message is not None
@@ -70,7 +87,7 @@ def parse(raw, max_chars: int) -> ChatFrame | str:
     if not is_valid_conversation_id(conversation_id):
         raise InvalidInput("bad_request", "The field 'conversation_id' must be 1-100 letters, digits, '_' or '-'.")
     entered = frame.get("input")
-    if entered is not None and entered not in MESSAGE_INPUTS:
+    if entered is not None and entered not in FRAME_INPUTS:
         raise InvalidInput("bad_request", "The field 'input' must be \"voice\" or \"text\".")
     research_id = frame.get("research_id")
     return ChatFrame(
@@ -78,6 +95,19 @@ def parse(raw, max_chars: int) -> ChatFrame | str:
         research_id=normalise_research_id(research_id) if research_id else None,
         model=frame.get("model") or None, client_id=(frame.get("client_id") or None), input=entered,
     )
+
+
+def _checkin(frame: dict) -> CheckinFrame:
+    checkin_id = frame.get("checkin_id")
+    if not is_row_id(checkin_id):
+        raise InvalidInput("bad_request", "The field 'checkin_id' must be the id of a check-in (a whole number).")
+    conversation_id = frame.get("conversation_id")
+    if not is_valid_conversation_id(conversation_id):
+        raise InvalidInput("bad_request", "The field 'conversation_id' must be 1-100 letters, digits, '_' or '-'.")
+    research_id = frame.get("research_id")
+    return CheckinFrame(conversation_id=conversation_id, checkin_id=checkin_id, token=frame.get("token") or None,
+                        research_id=normalise_research_id(research_id) if research_id else None,
+                        client_id=frame.get("client_id") or None)
 
 
 def error_frame(err: PacoError, **extra) -> dict:

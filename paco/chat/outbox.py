@@ -34,14 +34,18 @@ class WholeFrameSocket:
 class Outbox:
     """JSON frames to one client; after the client goes away, sends become no-ops, not errors.
 
-    A turn keeps going when the client drops (its reply is still stored), so nothing on the
-    turn's path may fail because the socket did.
+    When the client drops, the turn stops paying for its reply (the provider stream is closed)
+    but still stores what it has, so nothing on the turn's path may fail because the socket did.
     """
 
     def __init__(self, ws):
         ws.sock = WholeFrameSocket(ws.sock)
         self.ws = ws
         self.closed = False
+
+    def client_gone(self) -> None:
+        """The reader saw the client go: the turn in progress stops at its next token."""
+        self.closed = True
 
     def send(self, frame: dict | str) -> float | None:
         """Send one frame (a dict, or one already encoded); returns the monotonic time it was

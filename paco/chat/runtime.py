@@ -5,17 +5,23 @@ import gc
 import threading
 
 from flask import Flask
+from gevent.lock import BoundedSemaphore
 
 from ..broadcast import listen
 from ..redis_client import redis_from_config
 from ..speech.cache import AudioCache
+from ..speech.limits import limited
 from ..speech.providers import TTSProvider, build_tts_provider
 
 _lock = threading.Lock()
 
 
 def _state(app: Flask) -> dict:
-    return app.extensions.setdefault("paco_speech", {"providers": {}, "cache": None})
+    if "paco_speech" not in app.extensions:
+        cap = app.config["PACO_TTS_MAX_CONCURRENT"]
+        app.extensions["paco_speech"] = {"providers": {}, "cache": None,
+                                         "slots": BoundedSemaphore(cap) if cap > 0 else None}
+    return app.extensions["paco_speech"]
 
 
 def audio_cache(app: Flask) -> AudioCache:
@@ -31,14 +37,16 @@ def audio_cache(app: Flask) -> AudioCache:
 
 def tts_provider(app: Flask, voice: str | None = None) -> TTSProvider | None:
     """The configured TTS provider, with a study arm's voice when it names one."""
-    providers = _state(app)["providers"]
+    state = _state(app)
+    providers = state["providers"]
     if voice not in providers:
         with _lock:
             if voice not in providers:
                 config = dict(app.config)
                 if voice:
                     config["PACO_TTS_VOICE"] = voice
-                providers[voice] = build_tts_provider(config)
+                providers[voice] = limited(build_tts_provider(config), state["slots"],
+                                           app.config["PACO_TTS_QUEUE_TIMEOUT"])
     return providers[voice]
 
 

@@ -13,21 +13,20 @@ import time
 import gevent
 from flask import current_app, g, request
 from gevent.queue import Queue
-from limits import parse as parse_limit
 from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import metrics
 from ..assistant.answer import Arm
+from ..auth.limits import hit_participant_limit
 from ..auth.tokens import access_claims, check_not_revoked
-from ..errors import Forbidden, PacoError, RateLimited, Unauthorized
+from ..errors import Forbidden, PacoError, Unauthorized
 from ..extensions import db
 from ..redis_client import redis_from_config
 from ..rest import error_response
 from ..security import origin_allowed
 from ..services.participants import authorize_participant
 from ..services.socket_slots import SocketSlots
-from ..web_extensions import limiter, sock
+from ..web_extensions import sock
 from . import bp
 from .frames import error, error_frame, parse
 from .outbox import Outbox
@@ -94,7 +93,7 @@ def chat_socket(ws):
                 session.end(CLOSE_POLICY, "too many malformed frames",
                             f"{MALFORMED_LIMIT} malformed frames in a row: closing this connection.")
     except ConnectionClosed:
-        pass
+        outbox.client_gone()
     except Exception:  # an escaping exception would write HTTP 500 onto the upgraded socket
         log.exception("chat socket failed")
         outbox.send(error("internal", "Something went wrong. Please reconnect."))
@@ -179,19 +178,4 @@ def _authorize(frame) -> tuple[str, float, Arm]:
 
 
 def _check_rate(research_id: str) -> None:
-    if not current_app.config["RATELIMIT_ENABLED"]:
-        return
-    item = parse_limit(current_app.config["PACO_RATE_LIMIT_CHAT"])
-    strategy = limiter.limiter
-    key = (current_app.config["PACO_REDIS_PREFIX"], "chat", research_id)
-    try:
-        allowed = strategy.hit(item, *key)
-    except Exception as err:  # the counters' store (Redis) is unreachable: let the message through
-        log.warning({"event": "chat_rate_limit_unavailable", "error": type(err).__name__})
-        return
-    if not allowed:
-        reset, _remaining = strategy.get_window_stats(item, *key)
-        retry_after = max(1, round(reset - time.time()))
-        metrics.LIMIT_HITS.labels("chat_messages").inc()
-        raise RateLimited("rate_limited", f"You are sending messages very fast. Please wait {retry_after} seconds.",
-                         retry_after=retry_after)
+    hit_participant_limit("chat", research_id, current_app.config["PACO_RATE_LIMIT_CHAT"], "chat_messages")

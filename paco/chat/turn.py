@@ -16,7 +16,8 @@ import gevent
 from flask import Flask
 
 from .. import metrics
-from ..assistant.answer import Answer, Arm, open_answer
+from ..assistant import barriers
+from ..assistant.answer import Answer, Arm, open_answer, safety_answer
 from ..assistant.providers import ProviderError
 from ..assistant.readability import check_reply
 from ..assistant.reply import NoProviderAnswered
@@ -24,10 +25,10 @@ from ..assistant.safety import check_message
 from ..errors import PacoError
 from ..extensions import db
 from ..models.types import iso_utc
-from ..services import conversations, quotas, turn_leases
+from ..services import checkins, conversations, quotas, turn_leases
 from ..speech.sentences import SentenceSplitter
 from . import inflight, runtime
-from .frames import ChatFrame, error, error_frame
+from .frames import ChatFrame, CheckinFrame, error, error_frame
 from .inflight import LeasedTurn, TurnStopped
 from .outbox import Outbox
 from .speaker import Speaker
@@ -35,10 +36,15 @@ from .speaker import Speaker
 log = logging.getLogger("paco.chat.turn")
 
 
+class ClientGone(Exception):
+    """The participant closed the page mid-reply: stop the provider's stream (no more tokens paid
+    for) and store what was written so far as ``interrupted``."""
+
+
 @dataclass(frozen=True)
 class TurnRequest:
     research_id: str
-    frame: ChatFrame
+    frame: ChatFrame | CheckinFrame
     arm: Arm
     received: float  # time.monotonic() when the frame arrived
 
@@ -46,7 +52,7 @@ class TurnRequest:
 def run_turn(app: Flask, outbox: Outbox, request: TurnRequest) -> None:
     with app.app_context():
         try:
-            Turn(app, outbox, request).run()
+            (CheckinTurn if isinstance(request.frame, CheckinFrame) else Turn)(app, outbox, request).run()
         finally:
             db.session.remove()
 
@@ -66,6 +72,7 @@ class Turn(LeasedTurn):
         self.history: list[tuple[str, str]] = []
         self.arm = request.arm  # this turn's settings: a daily cap reached narrows them
         self.notice: dict | None = None
+        self.question = request.frame.message  # what the participant said, as it is stored
         self.hold_leases(inflight.keeper(app))
 
     def _ms(self, at: float | None) -> float | None:
@@ -79,9 +86,9 @@ class Turn(LeasedTurn):
                 self.keeper.discard(self.question_id)
 
     def _run(self) -> None:
-        flag = check_message(self.frame.message)
         if not self._open_conversation():
             return
+        flag = self._flag()
         # The model is asked while the question is being stored: its first token takes
         # hundreds of ms, the commit a few, and what is guaranteed is only that the question is
         # stored before any reply text is sent.
@@ -116,6 +123,8 @@ class Turn(LeasedTurn):
                     break
                 if self._stopping:
                     raise TurnStopped()
+                if self.outbox.closed:
+                    raise ClientGone()
                 self._relay(delta, parts, splitter, speaker)
         except TurnStopped:
             status = "interrupted" if parts else "failed"
@@ -124,6 +133,11 @@ class Turn(LeasedTurn):
                 self._abandon(answer)
             else:
                 source.close()
+        except ClientGone:
+            status = "interrupted"
+            self.errors.append("client disconnected")
+            source.close()
+            metrics.CLIENT_GONE.inc()
         except NoProviderAnswered as err:
             status = "failed"
             self.errors += err.errors
@@ -147,6 +161,7 @@ class Turn(LeasedTurn):
         if speaker is not None:
             speaker.wait()
         if reply_id is not None:
+            self._replied(reply_id)
             self._store_metrics(reply_id, text, source, speaker)
         metrics.record_turn(status, self._ms(self.first_token_at),
                             self._ms(speaker.first_audio_at) if speaker else None, len(self.errors),
@@ -160,6 +175,7 @@ class Turn(LeasedTurn):
         question's insert (one transaction, not two: each costs a ping, BEGIN and ROLLBACK)."""
         research_id, conversation_id = self.request.research_id, self.frame.conversation_id
         try:
+            self._prepare(research_id)
             conversations.open_conversation(research_id, conversation_id)
             unanswered = turn_leases.open_turns(conversation_id)
             if unanswered:  # a question still being answered, or whose worker died: settle it first
@@ -175,6 +191,19 @@ class Turn(LeasedTurn):
             db.session.close()
             raise
         return True
+
+    # --- what a kind of turn changes (CheckinTurn) ------------------------------------------
+    def _prepare(self, research_id: str) -> None:
+        """Read what the turn needs before anything is stored; a PacoError refuses the frame."""
+
+    def _flag(self):
+        return check_message(self.question)
+
+    def _question_fields(self) -> dict:
+        return {"input": self.frame.input}
+
+    def _replied(self, reply_id: int) -> None:
+        """The answer is stored (and the turn will end with its metrics)."""
 
     def _apply_quota(self, research_id: str) -> None:
         """Past a daily cap the turn answers without the LLM, or without speech, and says so."""
@@ -193,8 +222,8 @@ class Turn(LeasedTurn):
         """Store the question with its turn's lease, then keep the lease alive while the turn runs."""
         try:
             self.question_id = turn_leases.save_question(
-                self.frame.conversation_id, self.frame.message, self.keeper.holder, self.keeper.lease_seconds,
-                input=self.frame.input, safety_category=flag.category if flag else None,
+                self.frame.conversation_id, self.question, self.keeper.holder, self.keeper.lease_seconds,
+                **self._question_fields(), safety_category=flag.category if flag else None,
                 safety_rule=flag.rule_id if flag else None, safety_layer=flag.layer if flag else None)
             self.keeper.add(self.question_id, self)
             return self.question_id
@@ -231,7 +260,7 @@ class Turn(LeasedTurn):
 
     def _answer_or_failure(self, flag) -> tuple[Answer | None, NoProviderAnswered | None]:
         try:
-            return open_answer(self.config, self.arm, self.frame.message, self.history, flag,
+            return open_answer(self.config, self.arm, self.question, self.history, flag,
                                self.frame.model), None
         except NoProviderAnswered as err:
             return None, err
@@ -306,7 +335,7 @@ class Turn(LeasedTurn):
     @staticmethod
     def _grade(text: str, source: Answer | None) -> float | None:
         """An LLM answer's reading grade, stored with its metrics; one above PaCo's level is logged."""
-        if source is None or source.provider in ("curated", "safety") or not text:
+        if source is None or source.provider in ("curated", "safety", barriers.PROVIDER) or not text:
             return None
         readability = check_reply(text)
         if not readability.ok:
@@ -336,6 +365,43 @@ class Turn(LeasedTurn):
             )
         except Exception:
             log.exception("could not store turn metrics")
+            db.session.rollback()
+        finally:
+            db.session.close()
+
+
+class CheckinTurn(Turn):
+    """PaCo's answer to the barrier a participant named in the daily check-in.
+
+    The participant's answer is stored as their message (``input`` "checkin") so the conversation
+    reads as it happened; the reply is the reviewed guidance for the barrier (paco.assistant.barriers),
+    or the safety reply when their own words (the note) trip the safety screen.
+    """
+
+    def _prepare(self, research_id: str) -> None:
+        checkin = checkins.for_reply(research_id, self.frame.checkin_id)
+        # Plain values: the session is committed and closed while the reply streams.
+        self.checkin_id, self.reason, self.note = checkin.id, checkin.reason, checkin.note
+        self.question = checkins.message_text(checkin)
+
+    def _flag(self):
+        return check_message(self.note) if self.note else None
+
+    def _question_fields(self) -> dict:
+        return {"input": "checkin", "topic": None}
+
+    def _answer_or_failure(self, flag) -> tuple[Answer | None, NoProviderAnswered | None]:
+        if flag is not None:
+            return safety_answer(flag), None
+        guidance = barriers.guidance_for(self.reason)
+        return Answer(deltas=barriers.paced(guidance.answer, self.config["PACO_CURATED_DELAY_MS"]),
+                      provider=barriers.PROVIDER, model=guidance.model), None
+
+    def _replied(self, reply_id: int) -> None:
+        try:
+            checkins.link_reply(self.checkin_id, reply_id)
+        except Exception:
+            log.exception("could not link the check-in to its reply")
             db.session.rollback()
         finally:
             db.session.close()

@@ -2,6 +2,7 @@
 from .adherence import ADHERENCE_MEASURES, IMPORT_KINDS, AdherenceRecord, ImportBatch
 from .audit import AuditEvent
 from .chat import Conversation, Message, TurnLease, TurnMetrics
+from .checkins import BARRIERS, CHECKIN_TAKEN, Checkin
 from .consent import Disclaimer, DisclaimerAcknowledgment
 from .participants import PARTICIPANT_STATUSES, Cohort, ResearchID
 from .staff import STAFF_ROLES, StaffUser
@@ -9,7 +10,8 @@ from .tokens import RevokedToken
 from .types import utcnow
 
 __all__ = [
-    "ADHERENCE_MEASURES", "AdherenceRecord", "AuditEvent", "Cohort", "Conversation", "Disclaimer",
-    "DisclaimerAcknowledgment", "IMPORT_KINDS", "ImportBatch", "Message", "PARTICIPANT_STATUSES",
-    "ResearchID", "RevokedToken", "STAFF_ROLES", "StaffUser", "TurnLease", "TurnMetrics", "utcnow",
+    "ADHERENCE_MEASURES", "AdherenceRecord", "AuditEvent", "BARRIERS", "CHECKIN_TAKEN", "Checkin", "Cohort",
+    "Conversation", "Disclaimer", "DisclaimerAcknowledgment", "IMPORT_KINDS", "ImportBatch", "Message",
+    "PARTICIPANT_STATUSES", "ResearchID", "RevokedToken", "STAFF_ROLES", "StaffUser", "TurnLease", "TurnMetrics",
+    "utcnow",
 ]

@@ -7,6 +7,7 @@ from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .checkins import BARRIERS
 from .types import UTCDateTime, utcnow
 
 ADHERENCE_MEASURES = ("self_report", "pill_count", "refill_pdc", "mems")
@@ -20,6 +21,7 @@ class AdherenceRecord(db.Model):
         CheckConstraint(f"measure IN {ADHERENCE_MEASURES}", name="measure"),
         # One documented scale for every measure: a fraction of doses taken (refill PDC likewise).
         CheckConstraint("value >= 0 AND value <= 1", name="value_fraction"),
+        CheckConstraint(f"barrier IN {BARRIERS}", name="barrier"),
         UniqueConstraint("research_id", "date", "measure", "source", "medication",
                          name="uq_adherence_records_point"),
         Index("ix_adherence_records_research_date", "research_id", "date"),
@@ -35,6 +37,8 @@ class AdherenceRecord(db.Model):
     medication: Mapped[str] = mapped_column(String(MEDICATION_MAX_LENGTH), nullable=False, default="",
                                             server_default="")
     notes: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    # Why doses were missed, when the participant said (self-reported check-ins); NULL otherwise.
+    barrier: Mapped[str | None] = mapped_column(String(20))
     import_batch: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 

@@ -12,7 +12,9 @@ from .types import UTCDateTime, utcnow
 MESSAGE_ROLES = ("user", "assistant")
 MESSAGE_STATUSES = ("complete", "interrupted", "failed")
 # How the participant entered a question (the chat frame's optional "input"); NULL when not said.
-MESSAGE_INPUTS = ("voice", "text")
+# "checkin": the participant's answer to the daily check-in card, stored so the conversation
+# reads as it happened (never counted as a question by the dashboards).
+MESSAGE_INPUTS = ("voice", "text", "checkin")
 CONVERSATION_ID_MAX_LENGTH = 100
 
 

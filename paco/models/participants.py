@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, false
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +31,16 @@ class Cohort(db.Model):
     # Daily caps per research ID (0 = unlimited): what PaCo pays for, per token and per character.
     daily_llm_tokens: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     daily_tts_chars: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # The daily adherence check-in (paco.services.checkins): on or off, the weekdays it asks on
+    # (ISO digits, 1 = Monday ... 7 = Sunday) and the version of the question's wording. Cohorts
+    # that existed before migration 0010 keep it off until the study turns it on.
+    checkin_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=false())
+    checkin_weekdays: Mapped[str] = mapped_column(String(7), nullable=False, default="1234567",
+                                                  server_default="1234567")
+    checkin_wording: Mapped[str] = mapped_column(String(20), nullable=False, default="v1", server_default="v1")
+    # Whom a participant whose access is paused should contact; shown only to someone who proves
+    # they hold the research ID (paco.services.participants).
+    contact_text: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     research_ids: Mapped[list[ResearchID]] = relationship(back_populates="cohort")

@@ -10,7 +10,7 @@ import math
 
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import ADHERENCE_MEASURES, AdherenceRecord, ResearchID
+from ..models import ADHERENCE_MEASURES, BARRIERS, AdherenceRecord, ResearchID
 from .enrolment import clean_research_id
 
 FRACTION_HINT = "Values are a fraction of doses taken, from 0 to 1 (85 % is 0.85)."
@@ -38,6 +38,9 @@ def check_record(record: AdherenceRecord) -> None:
     problem = value_problem(record.value)
     if problem:
         raise InvalidInput("invalid_value", problem)
+    record.barrier = record.barrier or None
+    if record.barrier is not None and record.barrier not in BARRIERS:
+        raise InvalidInput("invalid_value", f"The barrier must be one of: {', '.join(BARRIERS)} (or empty).")
     record.source = (record.source or "").strip()
     record.medication = (record.medication or "").strip()
     record.notes = record.notes or ""

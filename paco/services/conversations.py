@@ -10,6 +10,7 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Conversation, Message, TurnMetrics, utcnow
 from ..models.types import iso_utc
+from ..validation import is_row_id
 from .topics import topic_of
 from .transaction import committing
 
@@ -90,6 +91,20 @@ def history(research_id: str, conversation_id: str, limit: int) -> list[Message]
         .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
     ).scalars().all()
     return list(reversed(newest))
+
+
+def spoken_answer(research_id: str, message_id: int) -> str:
+    """The text of one of PaCo's stored answers to this participant, to be spoken again."""
+    if not is_row_id(message_id):
+        raise NotFound("message_not_found", "That answer was not found.")
+    row = db.session.execute(
+        db.select(Message.content, Message.role, Message.status, Conversation.research_id)
+        .join(Conversation, Conversation.conversation_id == Message.conversation_id)
+        .where(Message.id == message_id)).first()
+    # Same answer for "someone else's" and "no such answer": message IDs reveal nothing.
+    if row is None or row.research_id != research_id or row.role != "assistant" or not row.content.strip():
+        raise NotFound("message_not_found", "That answer was not found.")
+    return row.content
 
 
 def list_conversations(research_id: str, limit: int = 20) -> list[Conversation]:

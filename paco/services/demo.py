@@ -8,6 +8,7 @@ from .consent import content_hash
 from .synth import synthesize
 
 DEMO_COHORT = "Demo cohort"
+DEMO_CONTACT = "Your study team: call 555-0100, weekdays 9 am to 5 pm."
 DEMO_IDS = [f"RID{n:03d}" for n in range(1, 11)]
 # The demo study: seed 14 names its IDs SYN14-00001...
 DEMO_STUDY = {"participants": 60, "days": 90, "seed": 14}
@@ -43,7 +44,8 @@ def load_demo(study: bool = False) -> dict[str, int]:
             created["synthetic participants"] = result.participants
     cohort = db.session.execute(db.select(Cohort).where(Cohort.name == DEMO_COHORT)).scalar_one_or_none()
     if cohort is None:
-        cohort = Cohort(name=DEMO_COHORT, description="Participants of the laptop demo.")
+        cohort = Cohort(name=DEMO_COHORT, description="Participants of the laptop demo.", checkin_enabled=True,
+                        contact_text=DEMO_CONTACT)
         db.session.add(cohort)
         db.session.flush()
         created["cohorts"] += 1

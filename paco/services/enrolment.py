@@ -9,6 +9,7 @@ from ..extensions import db
 from ..models import (
     PARTICIPANT_STATUSES,
     AdherenceRecord,
+    Checkin,
     Cohort,
     Conversation,
     DisclaimerAcknowledgment,
@@ -119,7 +120,8 @@ def _commit_bulk(actor, ip, action, detail, count) -> int:
 def research_id_delete_problem(participant: ResearchID) -> str | None:
     uses = []
     for model, label in ((DisclaimerAcknowledgment, "disclaimer acknowledgments"),
-                         (Conversation, "conversations"), (AdherenceRecord, "adherence records")):
+                         (Conversation, "conversations"), (AdherenceRecord, "adherence records"),
+                         (Checkin, "check-ins")):
         count = db.session.execute(
             db.select(db.func.count()).select_from(model).where(model.research_id == participant.research_id)
         ).scalar()

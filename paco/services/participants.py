@@ -11,9 +11,20 @@ from ..extensions import db
 from ..models import Disclaimer, DisclaimerAcknowledgment, ResearchID
 from .research_id_codes import MISTYPED_MESSAGE, is_mistyped
 
-# One wording for unknown, paused and withdrawn IDs, so that answers cannot be used to find IDs.
-NOT_ACCEPTED_MESSAGE = ("We could not find that research ID. "
-                        "Check the card your study team gave you.")
+# One wording for unknown, paused and withdrawn IDs, so that answers cannot be used to find IDs;
+# true for each of them (a paused ID is not an active one).
+NOT_ACCEPTED_MESSAGE = ("We could not find an active research ID like that. Check the card your study team "
+                        "gave you. If it is right, please contact your study team.")
+NO_CONTACT = "Please contact your study team if you have questions."
+
+
+def inactive_message(participant: ResearchID) -> str:
+    """What a participant whose access was paused or ended is told, with whom to contact (the
+    cohort's contact text). Only for someone who proved they hold the ID: it confirms the ID exists."""
+    contact = (participant.cohort.contact_text.strip() if participant.cohort else "") or NO_CONTACT
+    if participant.status == "withdrawn":
+        return f"Your access to PaCo has ended because you are no longer taking part in the study. {contact}"
+    return f"Your study team has paused your access to PaCo for now. {contact}"
 
 
 @dataclass(frozen=True)
@@ -60,27 +71,34 @@ def standing(research_id: str) -> Standing:
     return Standing(*row)
 
 
-def not_accepted(found: Standing, research_id: str) -> PacoError:
-    """The refusal for an ID that may not sign in: a typing mistake in a generated ID is named as
-    such (the check character tells, whatever PaCo holds); everything else gets one wording."""
+def not_accepted(found: Standing, research_id: str, holder: bool = False) -> PacoError:
+    """The refusal for an ID that may not sign in. A request that proved it holds the ID (a token
+    for it, or the device cookie set when it signed in) is told the access is paused or ended and
+    whom to contact; a typing mistake in a generated ID is named as such (the check character
+    tells, whatever PaCo holds); everything else gets one wording."""
+    if holder and found.participant is not None:
+        return Forbidden("research_id_inactive", inactive_message(found.participant))
     if found.participant is None and is_mistyped(research_id):
         return InvalidInput("research_id_mistyped", MISTYPED_MESSAGE)
     return Forbidden("research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
 
 
-def active_participant(research_id: str) -> ResearchID:
-    """The participant if the ID exists and is active; otherwise the same 403 for every case."""
+def active_participant(research_id: str, holder: bool = False) -> ResearchID:
+    """The participant if the ID exists and is active; otherwise the same 403 for every case
+    (a proven holder of a paused or withdrawn ID is told so: ``not_accepted``)."""
     found = standing(research_id)
     if not found.active:
+        if holder and found.participant is not None:
+            raise not_accepted(found, research_id, holder)
         raise Forbidden("research_id_not_accepted", NOT_ACCEPTED_MESSAGE)
     return found.participant
 
 
-def may_sign_in(research_id: str) -> None:
+def may_sign_in(research_id: str, holder: bool = False) -> None:
     """Sign-in: the ID is active (same 403 as an unknown one) and accepted the current disclaimer."""
     found = standing(research_id)
     if not found.active:
-        raise not_accepted(found, research_id)
+        raise not_accepted(found, research_id, holder)
     if found.disclaimer_required:
         raise _disclaimer_required()
 
@@ -93,8 +111,9 @@ def authorize_participant(research_id: str) -> ResearchID:
     """
     found = standing(research_id)
     if not found.active:
-        raise Forbidden("research_id_inactive",
-                       "This research ID is not active. Please contact your study team.")
+        # The token proves the holder knows the ID exists: say what happened and whom to contact.
+        raise Forbidden("research_id_inactive", inactive_message(found.participant) if found.participant
+                        else "This research ID is not active. Please contact your study team.")
     if found.disclaimer_required:
         raise _disclaimer_required()
     return found.participant

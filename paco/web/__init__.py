@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/web")
@@ -43,4 +43,4 @@ def _page_headers(response):
 
 @bp.get("/")
 def index():
-    return render_template("web/index.html", modules=MODULES)
+    return render_template("web/index.html", modules=MODULES, max_chars=current_app.config["PACO_MAX_MESSAGE_CHARS"])

@@ -97,6 +97,7 @@ def study(demo):
 
     from paco.models import (
         AdherenceRecord,
+        Checkin,
         Cohort,
         Conversation,
         Disclaimer,
@@ -122,6 +123,8 @@ def study(demo):
                                first_audio_ms=450.0, total_ms=900.0, response_chars=62, sentences=1))
     db.session.add(AdherenceRecord(research_id="RID001", date=date(2026, 1, 5), measure="pill_count",
                                    value=0.9, source="clinic visit"))
+    db.session.add(Checkin(research_id="RID001", date=date(2026, 1, 5), taken="some", reason="cost", value=0.5,
+                           tz_offset_minutes=-300, wording="v1"))
     db.session.add(Cohort(name="Spare cohort", description="No one in it yet."))
     db.session.add(ResearchID(research_id="RIDSPARE", status="active", enrolled_at=utcnow()))
     db.session.add(Disclaimer(version=2, text="A draft of version 2.", content_hash="0" * 64))

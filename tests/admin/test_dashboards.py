@@ -98,6 +98,20 @@ def test_transcript_reads_oldest_first_with_times(jan, signed_in):
     assert site.get("/admin/dashboards/conversations/transcript/nope/").status_code == 404
 
 
+def test_transcript_says_when_the_classifier_caught_what_the_rules_missed(jan, signed_in):
+    from paco.extensions import db
+    from paco.models import Message
+
+    site = signed_in(I)
+    flagged = site.get("/admin/dashboards/conversations/transcript/cA1b/").get_data(as_text=True)
+    assert "emergency.chest_pain" in flagged and "caught by the classifier" not in flagged
+    question = db.session.query(Message).filter_by(conversation_id="cA1b", role="user").one()
+    question.safety_rule, question.safety_layer = "classifier.emergency", "classifier"
+    db.session.commit()
+    flagged = site.get("/admin/dashboards/conversations/transcript/cA1b/").get_data(as_text=True)
+    assert "classifier.emergency" in flagged and "missed by the rules, caught by the classifier" in flagged
+
+
 def _export(site, dashboard, dataset, fmt, **extra):
     token = site.token(f"/admin/dashboards/{dashboard}/")
     return site.client.post(f"/admin/dashboards/{dashboard}/export" + query(**extra),

@@ -12,6 +12,7 @@ from paco.extensions import db
 from paco.models import (
     AdherenceRecord,
     AuditEvent,
+    Checkin,
     Cohort,
     Conversation,
     Disclaimer,
@@ -39,6 +40,7 @@ EXPECTED = {
     "research-ids": crud(MANAGERS),
     "cohorts": crud(MANAGERS),
     "adherence": crud(MANAGERS),
+    "checkins": read_only(),  # written by participants only
     "disclaimers": crud(ADMIN),
     "acknowledgments": read_only(),
     "conversations": read_only(),
@@ -54,6 +56,7 @@ def deletable_row(view: str) -> tuple[type, int]:
         "research-ids": (ResearchID, lambda: row_id(ResearchID, research_id="RIDSPARE")),
         "cohorts": (Cohort, lambda: row_id(Cohort, name="Spare cohort")),
         "adherence": (AdherenceRecord, lambda: row_id(AdherenceRecord, research_id="RID001")),
+        "checkins": (Checkin, lambda: row_id(Checkin, research_id="RID001")),
         "disclaimers": (Disclaimer, lambda: row_id(Disclaimer, version=2)),
         "acknowledgments": (DisclaimerAcknowledgment, lambda: row_id(DisclaimerAcknowledgment, research_id="RID001")),
         "conversations": (Conversation, lambda: row_id(Conversation, conversation_id="conv-1")),

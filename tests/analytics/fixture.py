@@ -60,7 +60,8 @@ def load() -> dict[str, int]:
     for conversation, asked, question, entered, topic, safety, status, provider, model, timings in turns:
         category, rule = safety or (None, None)
         db.session.add(Message(conversation_id=conversation, role="user", content=question, created_at=asked,
-                               input=entered, topic=topic, safety_category=category, safety_rule=rule))
+                               input=entered, topic=topic, safety_category=category, safety_rule=rule,
+                               safety_layer=category and "rules"))
         answer = Message(conversation_id=conversation, role="assistant", content="" if status == "failed" else "ok",
                          created_at=asked.replace(second=1), status=status, provider=provider, model=model,
                          safety_category=category, safety_rule=rule)
@@ -75,3 +76,23 @@ def load() -> dict[str, int]:
         db.session.add(AdherenceRecord(research_id=rid, date=day, measure=measure, value=value, source="test"))
     db.session.commit()
     return {"Arm A": arm_a.id, "Arm B": arm_b.id}
+
+
+# Check-ins, answered through the service as the chat page does (each at noon UTC of its day):
+# (research ID, day, taken, reason). A1 changes the 5th (none → some) and B1 the 14th (reason).
+CHECKINS = [("A1", 5, "none", "forgot"), ("A1", 5, "some", "forgot"), ("A1", 6, "all", None),
+            ("A1", 13, "none", "cost"), ("A2", 6, "some", "forgot"), ("A3", 7, "some", "cost"),
+            ("B1", 14, "none", "side_effects"), ("B1", 14, "none", "on_purpose"), ("B1", 15, "all", None)]
+
+
+def load_checkins() -> None:
+    """The answers above, and A1's answer to the card stored in the chat (never counted as a question)."""
+    from paco.services import checkins
+
+    for research_id, day, taken, reason in CHECKINS:
+        participant = db.session.execute(db.select(ResearchID).filter_by(research_id=research_id)).scalar_one()
+        checkins.record(participant, taken, reason, now=at(day, 12))
+    db.session.add(Message(conversation_id="cA1a", role="user", input="checkin", created_at=at(5, 12, 1),
+                           content="Check-in: I took some of my P.A.D. medicines today. "
+                                   "What got in the way: I forgot."))
+    db.session.commit()

@@ -115,8 +115,27 @@ def test_conversations(study):
         ("Arm A", "Symptoms", 1, 0.25), ("Arm B", "Smoking", 1, 1.0)]
     assert rows(b.panel("questions_per_conversation"), "cohort", "conversations", "questions", "mean_questions") == [
         ("Arm A", 3, 4, 1.33), ("Arm B", 1, 1, 1.0)]
-    assert rows(b.panel("escalations"), "rule", "cohort", "questions") == [("emergency.chest_pain", "Arm A", 1)]
+    assert rows(b.panel("escalations"), "rule", "layer", "cohort", "questions") == [
+        ("emergency.chest_pain", "rules", "Arm A", 1)]
     assert [r[0] for r in rows(b.panel("recent"), "conversation_id")] == ["cB1", "cA1b", "cA2", "cA1a"]
+
+
+def test_escalations_count_by_layer(study):
+    """A question the rules missed and the classifier caught has its own row, by layer."""
+    from paco.models import Message
+
+    from .fixture import at
+
+    for when, layer, category, rule in ((at(30, 12, 10), "classifier", "crisis", "classifier.crisis"),
+                                        (at(30, 12, 20), "classifier", "crisis", "classifier.crisis"),
+                                        (at(30, 12, 30), "rules", "urgent", "urgent.foot_wound")):
+        db.session.add(Message(conversation_id="cB1", role="user", content="...", created_at=when,
+                               safety_category=category, safety_rule=rule, safety_layer=layer))
+    db.session.commit()
+    # By hand: Arm A's chest pain (rules) from the fixture; Arm B two classifier catches and one rule.
+    assert rows(board("conversations").panel("escalations"), "rule", "layer", "cohort", "questions") == [
+        ("classifier.crisis", "classifier", "Arm B", 2), ("emergency.chest_pain", "rules", "Arm A", 1),
+        ("urgent.foot_wound", "rules", "Arm B", 1)]
 
 
 def test_latency(study):
@@ -137,3 +156,51 @@ def test_latency(study):
         ("2026-01-02", 2, 100.0, 200.0, 0.25)]
     assert rows(b.panel("errors"), "day", "turns", "failed", "fallback", "tts_errors") == [
         ("2026-01-02", 2, 0, 0, 0), ("2026-01-15", 1, 1, 0, 0), ("2026-01-28", 1, 0, 0, 0), ("2026-01-30", 1, 0, 1, 1)]
+
+
+@pytest.fixture
+def with_checkins(study):
+    fixture.load_checkins()
+    return study
+
+
+def test_checkins_by_week_and_cohort(with_checkins):
+    b = board("adherence")
+    # Week of 5 Jan, Arm A: A1 (5th: none then some; 6th: all), A2 (6th: some), A3 (7th: some) → 3 people,
+    # 4 days, by each day's latest answer 1 all, 3 some, 0 none, 1 day changed; share all 1/4.
+    # Week of 12 Jan: Arm A A1 (13th: none); Arm B B1 (14th: none, changed; 15th: all).
+    assert rows(b.panel("checkins"), "week", "cohort", "participants", "days", "all", "some", "none", "changed",
+                "share_all") == [("2026-01-05", "Arm A", 3, 4, 1, 3, 0, 1, 0.25),
+                                 ("2026-01-12", "Arm A", 1, 1, 0, 0, 1, 0, 0.0),
+                                 ("2026-01-12", "Arm B", 1, 2, 1, 0, 1, 1, 0.5)]
+    active = board("adherence", status=["active"]).panel("checkins")  # A3 is withdrawn
+    assert rows(active, "week", "cohort", "participants", "days", "some")[0] == ("2026-01-05", "Arm A", 2, 3, 2)
+    only_b = board("adherence", cohort=[str(with_checkins["Arm B"])], to="2026-01-14").panel("checkins")
+    assert rows(only_b, "cohort", "days", "none", "changed") == [("Arm B", 1, 1, 1)]
+
+
+def test_barrier_counts_by_cohort(with_checkins):
+    barriers = board("adherence").panel("barriers").table
+    assert len(barriers) == 2 * 6  # every cohort × barrier, zeros included
+    # Each day's latest answer: Arm A forgot (A1 5th, A2 6th) and cost (A1 13th, A3 7th); Arm B on purpose
+    # (B1 14th: side effects first, then on purpose).
+    named = barriers[barriers["days"] > 0]
+    assert rows(named, "cohort", "barrier", "days", "share") == [
+        ("Arm A", "forgot", 2, 0.5), ("Arm A", "cost", 2, 0.5), ("Arm B", "on_purpose", 1, 1.0)]
+    small = board("adherence", min_cell=3).panel("barriers").table.set_index(["cohort", "barrier"])
+    assert small.loc[("Arm A", "forgot"), "days"] == "<3" and small.loc[("Arm A", "forgot"), "share"] is None
+    assert small.loc[("Arm A", "ran_out"), "days"] == 0
+    weekly = board("adherence", min_cell=3).panel("checkins").table
+    first = weekly.iloc[0]
+    shown = tuple(first[name] for name in ("participants", "days", "all", "some", "changed", "share_all"))
+    assert shown == (3, 4, "<3", 3, "<3", 0.25)
+
+
+def test_a_check_in_answer_in_the_chat_is_not_a_question(with_checkins):
+    summary = board("overview").panel("summary").table.set_index("cohort")
+    assert summary.loc["Arm A", "questions"] == 4 and summary.loc["All cohorts", "questions"] == 5
+    per_day = board("engagement").panel("questions_per_day").table
+    assert rows(per_day[per_day["questions"] > 0], "day", "cohort", "questions")[0] == ("2026-01-02", "Arm A", 2)
+    topics = board("conversations").panel("topics_by_cohort").table
+    assert topics[topics["cohort"] == "Arm A"]["questions"].sum() == 4
+    assert rows(board("adherence").panel("engagement"), "research_id", "questions")[0] == ("A1", 3)

@@ -99,3 +99,28 @@ def test_filters_cut_rows(jan, runner, tmp_path):
     bad = runner.invoke(args=["export", "messages", "--format", "csv", "--out", str(tmp_path / "x.zip"),
                               "--cohort", "Arm Z"])
     assert bad.exit_code == 1 and "[unknown_cohort]" in bad.output
+
+
+def test_check_ins_export_every_answer_and_the_adherence_dataset_names_the_barrier(jan, runner, tmp_path):
+    fixture.load_checkins()
+    _, answers, _ = run_export(runner, tmp_path, "checkins", "csv")
+    assert list(zip(answers["research_id"], answers["date"], answers["taken"], answers["reason"].fillna(""),
+                    answers["latest"])) == [
+        ("A1", "2026-01-05", "none", "forgot", 0), ("A1", "2026-01-05", "some", "forgot", 1),
+        ("A1", "2026-01-06", "all", "", 1), ("A1", "2026-01-13", "none", "cost", 1),
+        ("A2", "2026-01-06", "some", "forgot", 1), ("A3", "2026-01-07", "some", "cost", 1),
+        ("B1", "2026-01-14", "none", "side_effects", 0), ("B1", "2026-01-14", "none", "on_purpose", 1),
+        ("B1", "2026-01-15", "all", "", 1)]
+    assert list(answers["value"]) == [0.0, 0.5, 1.0, 0.0, 0.5, 0.5, 0.0, 0.0, 1.0]
+    assert set(answers["cohort"]) == {"Arm A", "Arm B"} and set(answers["wording"]) == {"v1"}
+    _, parquet, _ = run_export(runner, tmp_path, "checkins", "parquet", "--cohort", "Arm B")
+    assert list(parquet["reason"].fillna("")) == ["side_effects", "on_purpose", ""]
+    _, records, _ = run_export(runner, tmp_path, "adherence", "csv")
+    checked_in = records[records["source"] == "paco_checkin"]
+    # One record per participant-day, holding the day's latest answer.
+    assert list(zip(checked_in["research_id"], checked_in["date"], checked_in["value"],
+                    checked_in["barrier"].fillna(""))) == [
+        ("A1", "2026-01-05", 0.5, "forgot"), ("A1", "2026-01-06", 1.0, ""), ("A1", "2026-01-13", 0.0, "cost"),
+        ("A2", "2026-01-06", 0.5, "forgot"), ("A3", "2026-01-07", 0.5, "cost"), ("B1", "2026-01-14", 0.0, "on_purpose"),
+        ("B1", "2026-01-15", 1.0, "")]
+    assert (checked_in["measure"] == "self_report").all()

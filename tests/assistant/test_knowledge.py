@@ -153,6 +153,21 @@ def test_paraphrase_set_is_large_labelled_and_a_third_held_back(kb):
     assert not missing, f"entries no paraphrase asks for: {sorted(missing)}"
 
 
+def test_second_held_back_set_is_big_and_fresh(kb):
+    """heldout2 was written before the second round of retrieval changes: at least 120 on-topic
+    and 20 off-topic questions, none a near copy (rapidfuzz ratio > 85) of an earlier question or
+    of an entry's own questions."""
+    from rapidfuzz import fuzz, process
+
+    fresh = load_items("heldout2")
+    assert sum(not i.off_topic for i in fresh) >= 120 and sum(i.off_topic for i in fresh) >= 20
+    earlier = [_plain(i.question) for i in load_items("all") if i.split != "heldout2"]
+    earlier += [_plain(q) for e in kb.entries for q in e.questions + (e.title,)]
+    near = [(i.question, hit[0]) for i in fresh
+            if (hit := process.extractOne(_plain(i.question), earlier, scorer=fuzz.ratio, score_cutoff=85.01))]
+    assert not near, f"near copies: {near}"
+
+
 # Targets (issue 12): top-1 right entry >= 90 %; off-topic messages get the honest "I don't know".
 # The tuning split is what retrieval was tuned on, so it must meet them. The held-back split was
 # run once, after tuning (BENCHMARKS.md: top-1 85.5 %, no-match 12/14); it is held to a floor at
@@ -181,6 +196,18 @@ def test_retrieval_on_held_back_split_stays_above_its_floor(kb):
     assert report["on_topic"] >= 100
     assert report["top1_accuracy"] >= HELDOUT_TOP1_FLOOR
     assert report["no_match_rate"] >= HELDOUT_NO_MATCH_FLOOR
+
+
+# heldout2 (paraphrase_eval_heldout2.yaml) was written before the second round of retrieval
+# changes and run once (BENCHMARKS.md: top-1 78.4 %, no-match 16/24); floors at that first run.
+HELDOUT2_TOP1_FLOOR, HELDOUT2_NO_MATCH_FLOOR = 0.784, 0.666
+
+
+def test_retrieval_on_second_held_back_split_stays_above_its_floor(kb):
+    report = retrieval_report("heldout2", kb)
+    assert report["on_topic"] >= 120 and report["off_topic"] >= 20
+    assert report["top1_accuracy"] >= HELDOUT2_TOP1_FLOOR
+    assert report["no_match_rate"] >= HELDOUT2_NO_MATCH_FLOOR
 
 
 def test_report_counts_add_up_and_unknown_split_is_refused(kb):
@@ -281,4 +308,6 @@ def test_cli_eval_prints_retrieval_per_split():
     assert result.exit_code == 0, result.output
     assert "knowledge retrieval, tuning questions" in result.output
     assert "knowledge retrieval, heldout questions" in result.output
+    assert "knowledge retrieval, heldout2 questions" in result.output
+    assert "safety screen, heldout2 messages" in result.output
     assert "honest no-match" in result.output

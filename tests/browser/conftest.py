@@ -38,6 +38,8 @@ def web_server(database_url, tmp_path_factory):
         # Every test signs in from 127.0.0.1: the per-IP sign-in limit would trip across tests.
         "PACO_RATE_LIMIT_AUTH": "10000 per minute",
         "PACO_RATE_LIMIT_CHAT": "1000 per minute",
+        "PACO_RATE_LIMIT_CHECKINS": "1000 per minute",
+        "PACO_RATE_LIMIT_SPEECH": "1000 per minute",
         # Slow enough that streaming is visible, fast enough to keep the suite quick.
         "PACO_CURATED_DELAY_MS": "6",
         "PACO_REDIS_PREFIX": f"paco-web-{uuid.uuid4().hex[:8]}",

@@ -8,7 +8,8 @@ from paco.models import DisclaimerAcknowledgment
 from paco.services import consent
 from paco.services.demo import DEMO_DISCLAIMER
 
-NOT_FOUND = "We could not find that research ID. Check the card your study team gave you."
+NOT_FOUND = ("We could not find an active research ID like that. Check the card your study team gave you. "
+             "If it is right, please contact your study team.")
 
 
 def _paragraphs(text: str) -> list[str]:

@@ -80,8 +80,19 @@ class Visit:
     def wait_screen(self, screen: str, timeout: float = 10_000):
         self.page.wait_for_selector(f"body[data-screen='{screen}']", timeout=timeout)
 
-    def sign_in(self, research_id: str = "RID001"):
-        """Acknowledge and log in through the API (the cookies land in this context), then open chat."""
+    def sign_in(self, research_id: str = "RID001", checkin: bool = False):
+        """Acknowledge and log in through the API (the cookies land in this context), then open chat.
+
+        ``checkin``: keep the demo cohort's daily check-in card on (tests of the chat itself turn it
+        off, so that the card and its voice stay out of what they measure)."""
+        if not checkin:
+            from paco.extensions import db
+            from paco.models import Cohort
+
+            with self.app.app_context():
+                db.session.execute(db.update(Cohort).values(checkin_enabled=False))
+                db.session.commit()
+                db.session.remove()
         request = self.context.request
         ack = request.post(self.server.url + "/api/v1/auth/acknowledge-disclaimer", data={"research_id": research_id})
         assert ack.ok, ack.text()

@@ -39,6 +39,9 @@ def server_env(standins, tmp_path, **overrides) -> dict:
         "PACO_SAFETY_SECOND_OPINION": "off",
         # Each test signs in afresh from one address; sign-in limits have tests of their own.
         "PACO_RATE_LIMIT_AUTH": "1000/minute",
+        # Likewise check-ins and speech on demand, whose per-ID limits are tested in tests/test_checkins_api.py.
+        "PACO_RATE_LIMIT_CHECKINS": "1000/minute",
+        "PACO_RATE_LIMIT_SPEECH": "1000/minute",
     }
     env.update(overrides)
     return env

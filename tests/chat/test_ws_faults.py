@@ -1,6 +1,7 @@
 """Provider faults, TTS faults and dropped clients: every turn still ends stored and the socket lives."""
 from __future__ import annotations
 
+import shutil
 import time
 
 from tests.standins.openai_server import DEFAULT_REPLY
@@ -112,23 +113,30 @@ def test_tts_stall_does_not_hold_the_text(chat):
     assert complete_at < len(frames) - 1 and time.monotonic() - started < 10
 
 
-def test_client_that_drops_mid_reply_still_gets_a_stored_answer(chat):
-    chat.openai.configure(tokens_per_s=40)
+def test_client_that_drops_mid_reply_stops_the_provider_and_keeps_what_was_written(chat):
+    chat.openai.configure(tokens_per_s=40)  # the whole reply would take ~2.5 s
     client = chat.connect()
     client.ask("What is P.A.D.?")
     assert client.recv()["type"] == "user_message_saved"
     assert client.recv()["type"] == "chunk"
     client.close()
     rows, (metrics,) = stored(chat.app, timeout=15)
-    assert [(r.role, r.status) for r in rows] == [("user", "complete"), ("assistant", "complete")]
-    assert rows[1].content == DEFAULT_REPLY
+    assert [(r.role, r.status) for r in rows] == [("user", "complete"), ("assistant", "interrupted")]
+    partial = rows[1].content
+    assert partial and DEFAULT_REPLY.startswith(partial) and partial != DEFAULT_REPLY
+    assert "client disconnected" in metrics.error_detail
+    # The provider's stream was closed at once: no more tokens were paid for.
+    time.sleep(1.0)
+    [request] = [r for r in chat.openai.requests() if "tokens_total" in r]
+    assert not request["finished"] and request["tokens_sent"] < request["tokens_total"] - 20, request
 
     # History shows it when the participant comes back.
     again = chat.connect()
     status, body, _ = chat.server.request("POST", "/api/v1/chat/history",
                                           {"research_id": "RID001", "conversation_id": "conv-1", "limit": 10},
                                           headers={"Authorization": f"Bearer {again.token}"})
-    assert [m["content"] for m in body["messages"]] == ["What is P.A.D.?", DEFAULT_REPLY]
+    assert [(m["content"], m["status"]) for m in body["messages"]] == [("What is P.A.D.?", "complete"),
+                                                                          (partial, "interrupted")]
 
 
 def test_the_database_connections_dropped_under_a_running_server_the_next_turn_works(chat, database_url):
@@ -180,3 +188,37 @@ def test_a_provider_that_stays_rate_limited_falls_back(chat):
     rows, (metrics,) = stored(chat.app, "still-limited")
     assert complete["status"] == "complete" and rows[1].provider == "curated"
     assert "openai: http 429" in metrics.error_detail
+
+
+def _three_turns_at_once(server) -> list[list[dict]]:
+    clients = [ChatClient(server, sign_in(server, rid), rid) for rid in ("RID001", "RID002", "RID003")]
+    for n, client in enumerate(clients):
+        client.ask(f"What is P.A.D.? ({n})", conversation_id=f"busy-{n}")
+    try:
+        return [client.turn() for client in clients]
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_speech_past_the_providers_concurrency_limit_waits_instead_of_failing(chat, tmp_path):
+    """An ElevenLabs account that allows 3 requests at once; three answers of 6 sentences start
+    together (up to 6 requests). Capped at 2 per worker (headroom: the provider frees a slot a
+    moment after the last byte), every sentence is spoken; uncapped, the provider refuses some
+    and those turns end with audio_error. The text is complete either way."""
+    chat.eleven.configure(max_concurrent=3, chunk_ms=100, chunk_bytes=4096)  # ~0.3 s in flight each
+    sentences = 6
+    url = chat.app.config["SQLALCHEMY_DATABASE_URI"]
+    with LiveServer({"DATABASE_URL": url, **server_env(chat, tmp_path, PACO_TTS_MAX_CONCURRENT="2")}) as capped:
+        turns = _three_turns_at_once(capped)
+    for frames in turns:
+        assert next(f for f in frames if f["type"] == "complete")["full_response"] == DEFAULT_REPLY
+        assert frames[-1] == {"type": "audio_end", "count": sentences}, [f for f in frames if f["type"] != "chunk"]
+
+    chat.eleven.configure(max_concurrent=3, chunk_ms=100, chunk_bytes=4096)
+    shutil.rmtree(tmp_path / "audio", ignore_errors=True)  # nothing may come from the cache this time
+    with LiveServer({"DATABASE_URL": url, **server_env(chat, tmp_path, PACO_TTS_MAX_CONCURRENT="0")}) as uncapped:
+        turns = _three_turns_at_once(uncapped)
+    assert all(next(f for f in frames if f["type"] == "complete")["full_response"] == DEFAULT_REPLY
+               for frames in turns)
+    assert any(frames[-1]["type"] == "audio_error" for frames in turns)

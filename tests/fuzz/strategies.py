@@ -15,7 +15,18 @@ json_scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70
 json_values = st.recursive(json_scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(nasty_text, inner, max_size=4)), max_leaves=12)
 
-FIELDS = ["research_id", "version", "conversation_id", "limit", "message", "token", "model", "client_id", "type"]
+FIELDS = ["research_id", "version", "conversation_id", "limit", "message", "token", "model", "client_id", "type",
+          "taken", "reason", "note", "date", "tz_offset_minutes", "checkin_id", "message_id", "prompt"]
+# Check-in answers with each field of any type, or of a value near the rules (days, offsets, codes).
+CHECKIN_VALUES = {
+    "taken": st.sampled_from(["all", "some", "none", "ALL", "", "most"]),
+    "reason": st.sampled_from(["forgot", "side_effects", "cost", "ran_out", "on_purpose", "other", "x", ""]),
+    "date": st.one_of(st.dates().map(str), st.sampled_from(["2026-02-30", "2026-1-1", "today", ""])),
+    "tz_offset_minutes": st.one_of(st.integers(min_value=-1000, max_value=1000), st.floats(allow_nan=False)),
+    "note": nasty_text,
+}
+checkin_bodies = st.fixed_dictionaries({}, optional={name: st.one_of(values, json_values)
+                                                     for name, values in CHECKIN_VALUES.items()})
 # Bodies shaped like the real ones, with each field of any type (or missing).
 shaped_bodies = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6)
 

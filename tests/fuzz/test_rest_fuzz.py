@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .documented import DOCUMENTED_CODES
-from .strategies import content_types, json_values, raw_bodies, shaped_bodies
+from .strategies import checkin_bodies, content_types, json_values, raw_bodies, shaped_bodies
 
 ENDPOINTS = ["/api/v1/auth/validate-research-id", "/api/v1/auth/acknowledge-disclaimer", "/api/v1/auth/login",
-             "/api/v1/auth/logout", "/api/v1/chat/history"]
+             "/api/v1/auth/logout", "/api/v1/chat/history", "/api/v1/adherence/checkin", "/api/v1/audio/speech"]
 FUZZ = settings(max_examples=1200, deadline=None, derandomize=False,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
@@ -58,8 +58,35 @@ def test_raw_bodies_and_content_types(api, caplog, endpoint, raw, content_type):
 
 @FUZZ
 @given(path=st.sampled_from(["/api/v1/auth/disclaimer", "/api/v1/auth/session", "/health", "/health/ready",
-                             "/api/v1/chat/conversations", "/api/v1/audio/" + "a" * 64 + ".mp3"]),
+                             "/api/v1/chat/conversations", "/api/v1/audio/" + "a" * 64 + ".mp3",
+                             "/api/v1/adherence/checkins"]),
        query=st.dictionaries(st.text(max_size=8), st.text(max_size=20), max_size=3),
        method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]))
 def test_other_paths_methods_and_queries(api, caplog, path, query, method):
     _check(api.open(path, method=method, query_string=query), caplog)
+
+
+@pytest.fixture
+def signed_in(api):
+    api.post("/api/v1/auth/acknowledge-disclaimer", json={"research_id": "RID001"})
+    token = api.post("/api/v1/auth/login", json={"research_id": "RID001"}).get_json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+@settings(max_examples=400, deadline=None, derandomize=False,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(endpoint=st.sampled_from(["/api/v1/adherence/checkin", "/api/v1/audio/speech"]),
+       body=st.one_of(checkin_bodies, shaped_bodies))
+def test_signed_in_check_ins_and_speech(api, signed_in, caplog, endpoint, body):
+    try:
+        data = json.dumps(body)
+    except (ValueError, UnicodeEncodeError):
+        return
+    _check(api.post(endpoint, data=data, content_type="application/json", headers=signed_in), caplog)
+
+
+@settings(max_examples=200, deadline=None, derandomize=False,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(query=st.dictionaries(st.sampled_from(["days", "tz_offset_minutes", "x"]), st.text(max_size=12), max_size=3))
+def test_signed_in_check_in_list_queries(api, signed_in, caplog, query):
+    _check(api.get("/api/v1/adherence/checkins", query_string=query, headers=signed_in), caplog)

@@ -16,6 +16,7 @@ from .strategies import json_values, nasty_text, shaped_bodies
 FRAMES = st.one_of(
     shaped_bodies.map(json.dumps),
     shaped_bodies.map(lambda body: json.dumps({"type": "message", "conversation_id": "fuzz", **body})),
+    shaped_bodies.map(lambda body: json.dumps({"type": "checkin", "conversation_id": "fuzz", "checkin_id": 1, **body})),
     json_values.map(json.dumps),
     nasty_text,
     st.binary(max_size=200),

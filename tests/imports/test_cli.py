@@ -356,3 +356,12 @@ def test_a_large_file_reports_progress_on_stderr_when_not_a_terminal(runner, tmp
     progress = [line for line in result.output.splitlines() if line.startswith("reading: ")]
     assert progress[-1] == "reading: 100%" and len(progress) >= 2
     assert result.output.splitlines()[-1] == "research IDs: 6000 created, 0 updated, 0 unchanged, 0 skipped"
+
+
+def test_old_mac_line_endings_and_crlf_read_as_lines(runner, tmp_path):
+    cr = write(tmp_path, "mac.csv", "research_id,notes\rM1,a\rM2,\"two\rlines\"\r")
+    result = runner.invoke(args=["ids", "import", cr, "--cohort", "M", "--create-cohort"])
+    assert result.output.splitlines()[-1] == "research IDs: 2 created, 0 updated, 0 unchanged, 0 skipped"
+    crlf = write(tmp_path, "win.csv", "research_id\r\nM3\r\nbad id\r\n")
+    result = runner.invoke(args=["ids", "import", crlf, "--cohort", "M"])
+    assert "line 3, research_id 'bad id'" in result.output

@@ -173,3 +173,4 @@ def test_under_gevent_requests_overlap_and_the_total_timeout_holds(standin):
     assert out["concurrent_20_s"] < 2.0  # one after another would take 6 s
     assert out["slow_reason"] == "timeout" and out["slow_s"] < 1.6  # not 1.8 s (next chunk)
     assert out["outer_timeout"] == "propagated"
+

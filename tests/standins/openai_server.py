@@ -103,12 +103,16 @@ def make_app(state):
                 "usage": {"prompt_tokens": 50, "completion_tokens": len(tokens), "total_tokens": 50 + len(tokens)},
             })
         start_response("200 OK", [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
-        return _stream(behaviour, fault, model, tokens, request)
+        # What the stream got through is kept on the request's log entry: a test can see that
+        # PaCo closed it early (tokens_sent below the reply's length, finished false).
+        entry = state.requests[-1] if state.requests else {}
+        entry.update(tokens_total=len(tokens), tokens_sent=0, finished=False)
+        return _stream(behaviour, fault, model, tokens, request, entry)
 
     return app
 
 
-def _stream(behaviour, fault, model, tokens, request):
+def _stream(behaviour, fault, model, tokens, request, entry):
     yield _sse(_chunk(model, {"role": "assistant", "content": ""}))
     if fault == "stall_first":
         gevent.sleep(behaviour.get("stall_s", 3600))
@@ -131,6 +135,8 @@ def _stream(behaviour, fault, model, tokens, request):
             yield b"data: {this is not json\n\n"
         content = f"{token}<t:{time.monotonic():.6f}>" if stamp else token
         yield _sse(_chunk(model, {"content": content}))
+        entry["tokens_sent"] = index + 1
+    entry["finished"] = True
     yield _sse(_chunk(model, {}, finish="stop"))
     if (request.get("stream_options") or {}).get("include_usage"):
         yield _sse(_chunk(model, {}, usage={"prompt_tokens": 50, "completion_tokens": len(tokens),

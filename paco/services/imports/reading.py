@@ -85,9 +85,15 @@ def _refuse_non_text(start: bytes, file_name: str) -> None:
         raise FileProblem("empty_file", f"{file_name} is empty: it needs a header line and one row per record.")
 
 
+def _physical_lines(f) -> Iterator[bytes]:
+    """Lines ended by LF, CRLF or a lone CR (old Mac "CSV (Macintosh)" files)."""
+    for chunk in f:
+        yield from chunk.splitlines(keepends=True)
+
+
 def _decoded_lines(f, file_name: str, position: list) -> Iterator[str]:
     """Each line as text; a byte that is not UTF-8 stops the import at its line number."""
-    for number, raw in enumerate(f, 1):
+    for number, raw in enumerate(_physical_lines(f), 1):
         position[0] += len(raw)
         try:
             text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
@@ -138,7 +144,11 @@ def _open_csv(path: str, file_name: str) -> Table:
         finally:
             f.close()
 
-    header = next(csv.reader([first], delimiter=_delimiter(first)), [])
+    try:
+        header = next(csv.reader([first], delimiter=_delimiter(first), strict=True), [])
+    except csv.Error as err:
+        f.close()
+        raise FileProblem("malformed_csv", f"{file_name}, line 1 (the header): {err}.", line=1) from None
     table = Table(file_name, sha256_of(path), header, rows(), size=os.path.getsize(path), kind="csv")
     table._position = position
     return table

@@ -54,6 +54,23 @@ export const chatApi = {
     api('POST', '/chat/history', { research_id: researchId, conversation_id: conversationId, limit }),
 };
 
+// Minutes east of UTC, as the check-in API counts them (JavaScript's offset is the other way).
+export const tzOffsetMinutes = () => -new Date().getTimezoneOffset();
+
+export const checkinApi = {
+  recent: (days = 14) => api('GET', `/adherence/checkins?days=${days}&tz_offset_minutes=${tzOffsetMinutes()}`),
+  answer: (taken, reason = null, note = null) => api('POST', '/adherence/checkin', {
+    taken, ...(reason ? { reason } : {}), ...(note ? { note } : {}), tz_offset_minutes: tzOffsetMinutes(),
+  }),
+};
+
+export const speechApi = {
+  // A stored answer's sentences, from the audio cache or synthesised now.
+  answer: (messageId) => api('POST', '/audio/speech', { message_id: messageId }),
+  // The check-in card read aloud: 'checkin' (the question) or 'checkin_reason'.
+  prompt: (name) => api('POST', '/audio/speech', { prompt: name }),
+};
+
 export function isSessionError(result) {
   return result.status === 401 || (result.status === 403 && result.code === 'disclaimer_required')
     || (result.status === 403 && result.code === 'research_id_inactive');

@@ -4,8 +4,9 @@
 import { byId } from '../dom.js';
 import { SpeechInput, UNSUPPORTED, speechSupported } from '../speech-input.js';
 
-const MAX_CHARS = 2000;
-const WARN_AT = 1800;
+// The server's limit (PACO_MAX_MESSAGE_CHARS) comes with the page; text over it is never cut:
+// the counter says so as it nears the limit, and Send asks for a shorter message.
+const DEFAULT_MAX_CHARS = 2000;
 
 export class Composer {
   constructor({ onSend, onDraft }) {
@@ -15,6 +16,8 @@ export class Composer {
     this.count = byId('composer-count');
     this.mic = byId('mic-button');
     this.micLabel = byId('mic-label');
+    this.max = Number.parseInt(this.input.dataset.maxChars, 10) || DEFAULT_MAX_CHARS;
+    this.warnAt = Math.floor(this.max * 0.9);
     this.onSend = onSend;
     this.onDraft = onDraft;
     this.speech = new SpeechInput();
@@ -39,7 +42,7 @@ export class Composer {
   }
 
   set value(text) {
-    this.input.value = text.slice(0, MAX_CHARS);
+    this.input.value = text; // never cut: an over-long text is kept and the counter says so
     this._changed();
   }
 
@@ -66,6 +69,13 @@ export class Composer {
       this.focus();
       return;
     }
+    if (message.length > this.max) {
+      this.say(`Your message is ${message.length} characters long. PaCo can read up to ${this.max}. `
+        + 'Please shorten it, or send it in two parts.', { error: true });
+      if (text !== this.input.value) this.value = text;
+      this.focus();
+      return;
+    }
     this.say('');
     const fromBox = text === this.input.value;
     const input = fromBox && this.spoken ? 'voice' : 'text';
@@ -76,7 +86,14 @@ export class Composer {
   _changed() {
     const length = this.input.value.length;
     if (!length) this.spoken = false;
-    this.count.textContent = length >= WARN_AT ? `${MAX_CHARS - length} characters left` : '';
+    const over = this.input.value.trim().length - this.max;
+    if (over > 0) {
+      this.count.textContent = `${over} character${over === 1 ? '' : 's'} too many: please shorten your message.`;
+    } else {
+      this.count.textContent = length >= this.warnAt ? `${Math.max(0, this.max - length)} characters left` : '';
+    }
+    this.count.classList.toggle('is-over', over > 0);
+    this.input.setAttribute('aria-invalid', String(over > 0));
     // Grow with the text up to the CSS max-height, then scroll inside.
     this.input.style.height = 'auto';
     this.input.style.height = `${this.input.scrollHeight + 4}px`;

@@ -53,17 +53,46 @@ export class AnswerView {
     }
   }
 
-  // Voice controls appear once the answer has sound: Listen/Pause/Resume and Start again.
-  withVoice(key) {
+  // Voice controls appear once the answer has sound: Listen/Pause/Resume and Start again. An
+  // answer from history without kept sound gets them too: `load` fetches its sound on first use.
+  withVoice(key, load = null) {
     this.key = key;
     this.node.dataset.audioKey = key;
+    this.load = load;
     if (this.tools) return;
-    const toggle = el('button', { type: 'button', class: 'btn btn-listen', onclick: () => this.audio.toggle(key) });
+    const toggle = el('button', { type: 'button', class: 'btn btn-listen',
+      onclick: () => this._ready(() => this.audio.toggle(key)) });
     const replay = el('button', { type: 'button', class: 'btn btn-replay', 'aria-label': 'Play again from the start',
-      onclick: () => this.audio.replay(key) }, icon('replay'), 'Play again');
+      onclick: () => this._ready(() => this.audio.replay(key)) }, icon('replay'), 'Play again');
     this.tools = { toggle, replay };
     this.node.append(el('div', { class: 'msg-tools' }, toggle, replay));
     this.refreshVoice();
+  }
+
+  async _ready(play) {
+    if (!this.load || this.audio.has(this.key)) {
+      play();
+      return;
+    }
+    if (this.loading) return;
+    this.loading = true;
+    this.node.dataset.voice = 'loading';
+    this.tools.toggle.replaceChildren(icon('play'), 'Loading…');
+    const problem = await this.load();
+    this.loading = false;
+    if (problem) {
+      this.addNote(problem);
+      this.refreshVoice();
+      return;
+    }
+    this.load = null;
+    play();
+  }
+
+  removeVoice() {
+    this.tools?.toggle.parentElement.remove();
+    this.tools = null;
+    delete this.node.dataset.voice;
   }
 
   refreshVoice() {
@@ -128,6 +157,11 @@ export class MessageList {
     this.answers.set(key, answer);
   }
 
+  // The study arm has no voice: take away the buttons that would only say so.
+  withoutVoice() {
+    for (const answer of this.answers.values()) if (answer.load) answer.removeVoice();
+  }
+
   setThinking(visible) {
     if (visible) {
       this.list.append(this.thinking); // always last
@@ -137,8 +171,9 @@ export class MessageList {
     }
   }
 
-  // Past messages from the server; `voiceFor(id)` gives an answer's stored audio addresses.
-  renderHistory(messages, voiceFor) {
+  // Past messages from the server; `voiceFor(id)` gives an answer's stored audio addresses, and
+  // `loadVoice(id, key)` fetches the sound of one that has none kept (or null: the voice is off).
+  renderHistory(messages, voiceFor, loadVoice = null) {
     this.clear();
     for (const message of messages) {
       if (message.role === 'user') {
@@ -148,10 +183,13 @@ export class MessageList {
       const answer = this.startAnswer({ id: message.id });
       answer.finish({ text: message.content, status: message.status, safety: message.safety });
       const sources = voiceFor(message.id);
+      const key = `m${message.id}`;
       if (sources && sources.length) {
-        const key = `m${message.id}`;
         this.audio.finish(key, sources);
         this.register(answer, key);
+      } else if (loadVoice && message.status !== 'failed' && message.content) {
+        answer.withVoice(key, () => loadVoice(message.id, key));
+        this.answers.set(key, answer);
       }
     }
     this.follow(true);

@@ -33,9 +33,21 @@ export class Turns {
     this._updateThinking();
   }
 
+  // PaCo's answer to the barrier named in a check-in: the participant's answer shows as their
+  // message (the server stores the same text), then the reply streams like any other.
+  checkin(conversationId, checkinId, text) {
+    const clientId = newClientId();
+    const frame = { type: 'checkin', conversation_id: conversationId, checkin_id: checkinId, client_id: clientId };
+    const node = this.view.addUser(text, { pending: !this.socket.ready });
+    this.turns.set(clientId, { clientId, text, node, answer: null, sent: false, saved: false, checkin: true,
+      completed: false, detached: false, error: null, voice: [], messageId: null });
+    this.socket.send(frame);
+    this._updateThinking();
+  }
+
   // Questions shown on screen but not stored yet, oldest first (kept when a session ends).
   unsaved() {
-    return [...this.turns.values()].filter((t) => !t.saved && !t.detached);
+    return [...this.turns.values()].filter((t) => !t.saved && !t.detached && !t.checkin);
   }
 
   // A new conversation: answers still arriving for the old one are read but not shown.
@@ -61,7 +73,8 @@ export class Turns {
     const arrived = messages.filter((m) => m.role === 'user' && !knownIds.has(String(m.id))).map((m) => m.content);
     const again = [];
     for (const frame of uncertain) {
-      const found = arrived.indexOf(frame.message.trim());
+      const text = frame.message ?? this.turns.get(frame.client_id)?.text ?? '';
+      const found = arrived.indexOf(text.trim());
       if (found >= 0) { // the server has it: history shows it (and its answer, once written)
         arrived.splice(found, 1);
         this.turns.get(frame.client_id)?.node?.remove();

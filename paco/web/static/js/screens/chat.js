@@ -1,9 +1,10 @@
 // The chat screen: wires the socket, the turns, the voice and the question box together, and
 // hands the person back to sign-in when the session ends (keeping what they typed).
 
-import { chatApi, isSessionError, signIn } from '../api.js';
+import { chatApi, isSessionError, signIn, speechApi } from '../api.js';
 import { Announcer } from '../announcer.js';
 import { AudioQueue } from '../audio-queue.js';
+import { CheckinCard } from '../chat/checkin.js';
 import { Composer } from '../chat/composer.js';
 import { currentConversation, keepVoice, startConversation, voiceFor } from '../chat/conversation.js';
 import { MessageList } from '../chat/messages.js';
@@ -46,6 +47,17 @@ export function createChat(flow) {
     onSend: (text, input) => ask(text, input),
     onDraft: (text) => { if (session) tab.set('draft', { researchId: session.researchId, text }); },
   });
+
+  // ---- the daily check-in ----
+  const checkin = new CheckinCard({ audio, announcer, hooks: {
+    replyWanted: (answer) => {
+      if (!session) return;
+      session.turns.checkin(session.conversationId, answer.id, answer.message);
+      updateWelcome();
+    },
+    sessionEnded: (result) => sessionEnded(result),
+    closed: (hadFocus) => { if (hadFocus) composer.focus(); },
+  } });
 
   // ---- voice ----
   const voiceToggle = byId('voice-toggle');
@@ -94,6 +106,7 @@ export function createChat(flow) {
     if (!menu.hidden && !menu.contains(event.target) && !menuButton.contains(event.target)) closeMenu(false);
   });
   byId('new-conversation').addEventListener('click', () => { closeMenu(false); newConversation(); });
+  byId('checkin-open').addEventListener('click', () => { closeMenu(false); checkin.open(); });
   byId('sign-out').addEventListener('click', () => { closeMenu(false); signOut(); });
 
   // ---- starters ----
@@ -133,7 +146,7 @@ export function createChat(flow) {
       return null;
     }
     const messages = result.data.messages;
-    view.renderHistory(messages, voiceFor);
+    view.renderHistory(messages, voiceFor, tab.get('speechOff') ? null : loadVoice);
     s.turns.reattach();
     updateWelcome();
     // An answer the server was still writing when the connection dropped: look again shortly.
@@ -147,7 +160,32 @@ export function createChat(flow) {
     return messages;
   }
 
+  // The sound of an answer from history, fetched when Listen is pressed; a problem is said on it.
+  async function loadVoice(messageId, key) {
+    const result = await speechApi.answer(messageId);
+    if (result.ok) {
+      const urls = result.data.audio.map((item) => item.audio_url);
+      audio.finish(key, urls);
+      keepVoice(messageId, urls);
+      return null;
+    }
+    if (isSessionError(result)) {
+      sessionEnded(result);
+      return null;
+    }
+    if (result.code === 'speech_off') {
+      tab.set('speechOff', true);
+      view.withoutVoice();
+    }
+    return result.status === 0 ? 'PaCo could not be reached to read this aloud. Try again in a moment.'
+      : result.message;
+  }
+
   function refused(turn, frame) {
+    if (turn.checkin && !['invalid_token', 'disclaimer_required'].includes(frame.code)) {
+      composer.say(frame.message || 'PaCo could not answer that check-in.', { error: true });
+      return undefined;
+    }
     if (frame.code === 'invalid_token') return sessionEnded({ status: 401 }, turn.text);
     if (frame.code === 'disclaimer_required') return sessionEnded({ status: 403, code: 'disclaimer_required' }, turn.text);
     composer.restore(turn.text);
@@ -178,7 +216,13 @@ export function createChat(flow) {
     } });
     socket.beforeFlush = (uncertain, reconnected) => s.turns.settle(uncertain, reconnected, loadHistory);
     socket.addEventListener('status', (event) => showStatus(event.detail.state));
-    socket.addEventListener('ended', () => { if (s === session) sessionEnded({ status: 401 }); });
+    // The sign-in ended (expired, signed out, or the study paused the ID): ask why, so that a
+    // paused participant is told so and whom to contact rather than "your session has ended".
+    socket.addEventListener('ended', async () => {
+      if (s !== session) return;
+      const why = await signIn.session();
+      if (s === session) sessionEnded(why.ok || why.status === 0 ? { status: 401 } : why);
+    });
     session = s;
     view.clear();
     welcome.hidden = true; // until history says whether this conversation is new
@@ -190,6 +234,7 @@ export function createChat(flow) {
     if (s !== session) return undefined;
     updateWelcome();
     socket.start();
+    checkin.load(researchId);
     return undefined;
   }
 
@@ -198,6 +243,7 @@ export function createChat(flow) {
     const unsent = session.turns.unsaved().map((turn) => turn.text);
     session.socket.stop();
     session = null;
+    checkin.hide();
     audio.forget();
     clearTimeout(bannerTimer);
     banner.hidden = true;
@@ -235,7 +281,7 @@ export function createChat(flow) {
   async function signOut() {
     leave();
     await signIn.logout();
-    for (const key of ['draft', 'conversation', 'voice', 'researchId']) tab.remove(key);
+    for (const key of ['draft', 'conversation', 'voice', 'researchId', 'speechOff']) tab.remove(key);
     composer.value = '';
     flow.toResearchId('You are signed out. Thank you for chatting with PaCo.');
   }
