@@ -61,3 +61,20 @@ def test_an_unreachable_redis_answers_unavailable_never_valid():
         revocations.is_revoked("some-jti")
     with pytest.raises(Unavailable):
         revocations.revoke("some-jti", time.time() + 60)
+
+
+def test_with_redis_down_sign_in_still_works_and_a_signed_in_request_is_503_not_500(make_app):
+    """Rate limits fall back to counting in the worker; the deny-list cannot be read, so a request
+    that needs it is refused as unavailable (never let through, never a 500)."""
+    from paco.services.demo import load_demo
+
+    app = make_app(REDIS_URL="redis://127.0.0.1:1/0")
+    with app.app_context():
+        load_demo()
+        client = app.test_client()
+        assert client.post("/api/v1/auth/acknowledge-disclaimer", json={"research_id": "RID001"}).status_code == 200
+        login = client.post("/api/v1/auth/login", json={"research_id": "RID001"})
+        assert login.status_code == 200
+        token = login.get_json()["access_token"]
+        session = client.get("/api/v1/auth/session", headers={"Authorization": f"Bearer {token}"})
+        assert session.status_code == 503 and session.get_json()["error"]["code"] == "unavailable"
