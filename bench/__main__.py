@@ -1,7 +1,7 @@
 """Run PaCo's benchmarks: ``python -m bench [SCENARIO] [--quick]``.
 
-Scenarios: assistant, first-audio, chunk-latency, stack-floor, imports, dashboards, burst, soak
-(default: all).
+Scenarios: assistant, first-audio, chunk-latency, stack-floor, imports, dashboards, burst, soak,
+scale (default: all).
 """
 from gevent import monkey
 
@@ -13,14 +13,14 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from . import assistant, chunk_latency, dashboards, first_audio, imports, soak, stack_floor  # noqa: E402
+from . import assistant, chunk_latency, dashboards, first_audio, imports, scale, soak, stack_floor  # noqa: E402
 from .stats import table  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     scenarios = ["all", "first-audio", "chunk-latency", "stack-floor", "assistant", "imports", "dashboards", "burst",
-                 "soak"]
+                 "soak", "scale"]
     parser.add_argument("which", nargs="?", default="all", choices=scenarios)
     parser.add_argument("--quick", action="store_true", help="fewer turns and shorter runs (a smoke test)")
     args = parser.parse_args()
@@ -125,6 +125,21 @@ def main():
                       r["failures"] + r["unfinished"], r["server_cpu_pct"]] for r in rows],
                     ["HTTP under the SDK", "conversations", "chunks", "p50 ms", "p99 ms", "failed/unfinished",
                      "server CPU %"]))
+    if args.which in ("all", "scale"):
+        setups = scale.run(quick=args.quick)
+        results["scale"] = setups
+        for setup in setups:
+            print(f"\nScale-out: {setup['instances']} instance(s), one worker (core) each, behind "
+                  f"{setup['balancer']}, {setup['database']} + Redis")
+            print(table([[r["conversations"], r["chunks"], r["p50_ms"], r["p99_ms"], r["max_ms"], r["turns"],
+                          r["failures"] + r["unfinished"], r["server_cpu_pct"], r["nginx_cpu_pct"],
+                          r["client_cpu_pct"]] for r in setup["streaming"]],
+                        ["conversations", "chunks", "p50 ms", "p99 ms", "max ms", "turns", "failed/unfinished",
+                         "PaCo CPU %", "nginx CPU %", "client CPU %"]))
+            fa = setup["first_audio"]
+            print(f"held with p99 < 50 ms: {setup['capacity_p99_under_50ms']}; first audio at {fa['simultaneous']} "
+                  f"simultaneous starts: p50 {fa['p50_ms']} ms, p99 {fa['p99_ms']} ms "
+                  f"({fa['turns']} turns, {fa['failures']} failed)")
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"

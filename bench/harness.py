@@ -90,8 +90,9 @@ def pin_workers(server: LiveServer) -> None:
 
 
 class BenchWorld:
-    def __init__(self, participants: int, stamp: bool = False, server_env: dict | None = None):
+    def __init__(self, participants: int, stamp: bool = False, server_env: dict | None = None, instances: int = 1):
         self.participants = participants
+        self.instances = instances
         self.workdir = Path(tempfile.mkdtemp(prefix="paco-bench-"))
         self.engine = choose_database()
         self.database_url = create_database(self.engine, str(self.workdir))
@@ -114,22 +115,34 @@ class BenchWorld:
         }
         self.env.update(server_env or {})
         self.server: LiveServer | None = None
+        self.servers: list[LiveServer] = []
         self.tokens: list[tuple[str, str]] = []
 
     def start(self) -> "BenchWorld":
-        pinned = keep_off_server_core()  # inherited by the stand-ins, gunicorn's master, the clients
+        # One instance: its worker gets core 0 alone; the rest (inherited by the stand-ins,
+        # gunicorn's master, the clients) keeps off it. Several: one core each, the rest floats.
+        pinned = keep_off_server_core() if self.instances == 1 else False
         self.openai.start()
         self.eleven.start()
         self.env["OPENAI_BASE_URL"] = self.openai.url + "/v1"
         self.env["ELEVENLABS_BASE_URL"] = self.eleven.url
         self._prepare_database()
-        self.server = LiveServer(self.env, log_path=str(self.workdir / "server.log")).start()
+        self.servers = [LiveServer(self.env, log_path=str(self.workdir / f"server-{n}.log")).launch()
+                        for n in range(self.instances)]
+        for server in self.servers:
+            server.wait()
+        self.server = self.servers[0]
         if pinned:
             pin_workers(self.server)
+        elif self.instances > 1:
+            cores = sorted(os.sched_getaffinity(0))
+            for n, server in enumerate(self.servers):
+                for worker in child_pids(server.proc.pid):
+                    os.sched_setaffinity(worker, {cores[n % len(cores)]})
         return self
 
     def stop(self) -> None:
-        for proc in (self.server, self.openai, self.eleven):
+        for proc in (*self.servers, self.openai, self.eleven):
             if proc is not None:
                 proc.stop()
         drop_database(self.database_url)

@@ -58,8 +58,10 @@ async def run(args) -> dict:
     counters = {"turns": 0, "errors": 0, "failures": 0}
     start = time.monotonic()
     measure_from, stop_at = start + args.warmup, start + args.warmup + args.duration
-    tasks = [asyncio.create_task(conversation(args.url, tokens[i % len(tokens)], stop_at, measure_from,
-                                              latencies, counters, min(args.stagger, args.warmup)))
+    # Several URLs (instances without a balancer in front): conversations are dealt out in turn.
+    tasks = [asyncio.create_task(conversation(args.url[i % len(args.url)], tokens[(args.skip + i) % len(tokens)],
+                                              stop_at, measure_from, latencies, counters,
+                                              min(args.stagger, args.warmup)))
              for i in range(args.concurrency)]
     # An overloaded server can take minutes to finish the turns in flight: stop waiting after a
     # grace period and count what never finished.
@@ -74,8 +76,9 @@ async def run(args) -> dict:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url", required=True, action="append", help="once, or once per instance")
     parser.add_argument("--tokens", required=True, help="file with one token per line")
+    parser.add_argument("--skip", type=int, default=0, help="tokens used by other client processes")
     parser.add_argument("--concurrency", type=int, required=True)
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--duration", type=float, default=20)

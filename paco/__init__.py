@@ -5,6 +5,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
+from .broadcast import init_broadcast
 from .extensions import db
 from .request_log import configure_logging, init_request_log
 from .rest import register_error_handlers
@@ -40,6 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
     # Rate-limit counters must be shared when several instances run; Redis when configured.
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["PACO_REDIS_PREFIX"])
+    # Redis unreachable: count in this worker meanwhile rather than refuse every sign-in.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
 
     from . import (
         chat,  # noqa: F401  (declares the socket route before sock.init_app)
@@ -70,5 +73,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     init_security(app)
     _init_audit_chain(app)
+    init_broadcast(app)
     init_request_log(app)
     return app

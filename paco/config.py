@@ -150,6 +150,9 @@ def from_environment() -> dict:
         "MAX_CONTENT_LENGTH": env_int("PACO_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
         # Files uploaded on the admin site's Import page (larger ones: the flask ids/adherence commands).
         "PACO_IMPORT_MAX_BYTES": env_int("PACO_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
+        # Where a checked file waits for its import (and its problem report): the import may be
+        # clicked on another instance, so a directory every instance shares when several run.
+        "PACO_IMPORT_DIR": env_str("PACO_IMPORT_DIR", str(INSTANCE_DIR / "imports")),
         "PACO_ALLOWED_ORIGINS": env_list("PACO_ALLOWED_ORIGINS", []),
         "PACO_RATE_LIMIT_AUTH": env_str("PACO_RATE_LIMIT_AUTH", "20 per minute;200 per hour"),
         "PACO_RATE_LIMIT_CHAT": env_str("PACO_RATE_LIMIT_CHAT", "20 per minute"),
@@ -194,6 +197,10 @@ def from_environment() -> dict:
         # /metrics answers these addresses, or anyone sending "Authorization: Bearer <token>".
         "PACO_METRICS_ALLOW": env_list("PACO_METRICS_ALLOW", ["127.0.0.1", "::1"]),
         "PACO_METRICS_TOKEN": env_str("PACO_METRICS_TOKEN"),
+        # Turn leases (paco.chat.inflight): a dead worker's turn is closed within lease + sweep.
+        "PACO_TURN_LEASE_SECONDS": env_float("PACO_TURN_LEASE_SECONDS", 20.0, minimum=2.0),
+        "PACO_TURN_HEARTBEAT_SECONDS": env_float("PACO_TURN_HEARTBEAT_SECONDS", 5.0, minimum=0.2),
+        "PACO_TURN_SWEEP_SECONDS": env_float("PACO_TURN_SWEEP_SECONDS", 10.0, minimum=0.5),
         "PACO_MAX_SOCKETS_PER_IP": env_int("PACO_MAX_SOCKETS_PER_IP", 50, minimum=0),
         "PACO_MAX_SOCKETS_PER_PARTICIPANT": env_int("PACO_MAX_SOCKETS_PER_PARTICIPANT", 5, minimum=0),
         "OPENAI_API_KEY": openai_key,
@@ -214,7 +221,28 @@ def from_environment() -> dict:
         "ELEVENLABS_BASE_URL": env_str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io"),
         "PACO_AUDIO_CACHE_DIR": env_str("PACO_AUDIO_CACHE_DIR", str(INSTANCE_DIR / "audio_cache")),
     }
+    check_leases(settings)
     return settings
+
+
+# A turn whose worker died must be closed by another instance within this many seconds.
+ORPHAN_DEADLINE_SECONDS = 60
+
+
+def check_leases(settings: dict) -> None:
+    """Heartbeats must come well within a lease, and lease + sweep within the orphan deadline."""
+    lease, beat = settings["PACO_TURN_LEASE_SECONDS"], settings["PACO_TURN_HEARTBEAT_SECONDS"]
+    sweep = settings["PACO_TURN_SWEEP_SECONDS"]
+    if beat * 2 > lease:
+        raise ConfigError(f"PACO_TURN_HEARTBEAT_SECONDS ({beat:g}) must be at most half of "
+                          f"PACO_TURN_LEASE_SECONDS ({lease:g}), or a busy moment loses a live turn's lease")
+    # Worst case after a death: the lease runs out, then the next sweep (jittered up to +20 %,
+    # run on a heartbeat's tick) finds it.
+    worst = lease + 1.2 * sweep + beat
+    if worst > ORPHAN_DEADLINE_SECONDS:
+        raise ConfigError(f"PACO_TURN_LEASE_SECONDS + 1.2 x PACO_TURN_SWEEP_SECONDS + PACO_TURN_HEARTBEAT_SECONDS "
+                          f"({worst:g}) must be at most {ORPHAN_DEADLINE_SECONDS}: a dead worker's turns must be "
+                          f"closed within {ORPHAN_DEADLINE_SECONDS} s")
 
 
 def check_production(settings: dict) -> None:

@@ -33,6 +33,8 @@ FALLBACKS = Counter("paco_fallbacks_total", "Turns answered by a fallback provid
 TTS_ERRORS = Counter("paco_tts_errors_total", "Turns whose speech failed.")
 CLIENT_GONE = Counter("paco_client_gone_total", "Turns cut short because the participant left mid-reply.")
 OPEN_SOCKETS = Gauge("paco_open_sockets", "Chat sockets open in this worker.", multiprocess_mode="livesum")
+ORPHANS_CLOSED = Counter("paco_orphaned_turns_closed_total",
+                         "Turns closed after the worker running them died, by the answer's status.", ["status"])
 LIMIT_HITS = Counter("paco_limit_hits_total", "Requests refused by a rate limit, cap or quota.", ["limit"])
 
 

@@ -82,3 +82,20 @@ def test_development_secret_is_random_and_stable(monkeypatch, tmp_path):
     first = create_app().config["SECRET_KEY"]
     assert len(first) >= 48 and create_app().config["SECRET_KEY"] == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("values, named", [
+    ({"PACO_TURN_HEARTBEAT_SECONDS": "15"}, "must be at most half of PACO_TURN_LEASE_SECONDS"),
+    ({"PACO_TURN_LEASE_SECONDS": "45"}, "a dead worker's turns must be closed within 60 s"),
+    ({"PACO_TURN_SWEEP_SECONDS": "40"}, "a dead worker's turns must be closed within 60 s"),
+])
+def test_turn_leases_that_could_leave_an_orphan_open_past_a_minute_are_refused(monkeypatch, values, named):
+    _set(monkeypatch, values)
+    with pytest.raises(ConfigError, match=named):
+        create_app()
+
+
+def test_the_default_turn_leases_close_an_orphan_well_within_a_minute():
+    app = create_app()
+    lease, sweep, beat = (app.config[f"PACO_TURN_{n}_SECONDS"] for n in ("LEASE", "SWEEP", "HEARTBEAT"))
+    assert lease + 1.2 * sweep + beat == 37

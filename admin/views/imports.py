@@ -7,6 +7,7 @@ that was checked, with the options it was checked with).
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -24,13 +25,15 @@ from paco.services import imports
 from ..auth import client_ip
 from ..base import StaffGate, actor, counted, refusal
 
+log = logging.getLogger("paco.admin.imports")
 KINDS = {"research_ids": "Research IDs", "adherence": "Adherence data"}
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 SESSION_KEY = "paco_import"
 
 
 def upload_dir() -> str:
-    path = os.path.join(current_app.instance_path, "imports")
+    """PACO_IMPORT_DIR: shared by every instance, since the import may be clicked on another one."""
+    path = current_app.config["PACO_IMPORT_DIR"]
     os.makedirs(path, mode=0o700, exist_ok=True)
     return path
 
@@ -130,6 +133,12 @@ class ImportView(StaffGate, BaseView):
             flash("That check has expired or was replaced by another one: upload the file again.", "error")
             return redirect(url_for(".index"))
         path = os.path.join(upload_dir(), token)
+        if not os.path.exists(path):
+            # Checked on an instance whose PACO_IMPORT_DIR this one does not share (or removed since).
+            log.warning({"event": "import_file_missing", "dir": upload_dir(),
+                         "hint": "PACO_IMPORT_DIR must be a directory every instance shares"})
+            flash("The checked file is no longer here: upload the file again.", "error")
+            return redirect(url_for(".index"))
         try:
             report = self._run(path, pending["file_name"], pending["options"], dry_run=False)
         except PacoError as err:

@@ -3,9 +3,12 @@
 Counters live where Flask-Limiter keeps its own (Redis when configured), under
 ``<PACO_REDIS_PREFIX>/<kind>/<research ID>``; a refusal is ``RateLimited`` with ``retry_after``,
 which REST answers with 429 and ``Retry-After`` and the socket with a ``rate_limited`` frame.
+When the counters' store (Redis) cannot be reached, the use is let through and logged: a Redis
+outage must not drop chat sockets or refuse every message.
 """
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import current_app
@@ -15,6 +18,7 @@ from .. import metrics
 from ..errors import RateLimited
 from ..web_extensions import limiter
 
+log = logging.getLogger("paco.auth.limits")
 MESSAGES = {
     "chat": "You are sending messages very fast. Please wait {seconds} seconds.",
     "checkins": "That was a lot of check-ins at once. Please wait {seconds} seconds.",
@@ -29,7 +33,12 @@ def hit_participant_limit(kind: str, research_id: str, limits: str, label: str) 
     strategy = limiter.limiter
     key = (current_app.config["PACO_REDIS_PREFIX"], kind, research_id)
     for item in parse_many(limits):
-        if not strategy.hit(item, *key):
+        try:
+            allowed = strategy.hit(item, *key)
+        except Exception as err:  # the store is unreachable: let this one through
+            log.warning({"event": "participant_rate_limit_unavailable", "kind": kind, "error": type(err).__name__})
+            return
+        if not allowed:
             reset, _remaining = strategy.get_window_stats(item, *key)
             retry_after = max(1, round(reset - time.time()))
             metrics.LIMIT_HITS.labels(label).inc()

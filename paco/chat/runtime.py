@@ -7,6 +7,7 @@ import threading
 from flask import Flask
 from gevent.lock import BoundedSemaphore
 
+from ..broadcast import listen
 from ..redis_client import redis_from_config
 from ..speech.cache import AudioCache
 from ..speech.limits import limited
@@ -65,6 +66,10 @@ def warm_up(app: Flask) -> None:
     load_prompt(app.config.get("PACO_PROMPT_VERSION"))
     provider_chain(app.config)
     audio_cache(app)
+    from .inflight import keeper
+
+    keeper(app).start()  # heartbeats for this worker's turns, sweeps for any instance's orphans
+    listen(app)  # other instances' access changes (Redis pub/sub)
     tts = tts_provider(app)
     if tts is not None:
         tts.warm_up()

@@ -7,10 +7,13 @@
   of expiry, and the page signs in again.
 - ``MALFORMED_LIMIT`` malformed frames in a row close the socket with 1008 (policy violation).
 
-Counts are per worker process (issue 17 moves them to Redis for several instances).
+Without Redis each worker counts its own sockets; with ``REDIS_URL`` the caps hold across every
+worker and instance (``paco.services.socket_slots``: slots in Redis, renewed while the socket is
+open, lapsing within 30 s of a worker's death).
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import weakref
@@ -20,6 +23,9 @@ import gevent
 
 from .. import metrics
 from ..services import events
+from ..services.socket_slots import SocketSlots
+from ..services.turn_leases import new_holder
+from . import inflight
 from .frames import error
 
 log = logging.getLogger("paco.security")
@@ -33,13 +39,32 @@ MALFORMED_LIMIT = 25
 ERROR_CODES = {CLOSE_SESSION_ENDED: "invalid_token", CLOSE_TOO_MANY: "too_many_connections",
                CLOSE_POLICY: "too_many_bad_frames", CLOSE_GOING_AWAY: "going_away"}
 _registries: weakref.WeakSet = weakref.WeakSet()
+_slot_names = itertools.count(1)
 
 
-def going_away(grace: float) -> None:
-    """The worker is stopping: every socket finishes its turn in progress (up to ``grace`` s), then
-    is closed with 1001 so that its page reconnects at once."""
+_stopping = False
+
+
+def stopping() -> bool:
+    """True once the worker has begun to stop: sockets then accept no new question."""
+    return _stopping
+
+
+def going_away(grace: float, finish: float = 3.0) -> None:
+    """The worker is stopping (SIGTERM: a restart or a rolling deploy). New questions are no longer
+    accepted (a page sends them again after reconnecting); idle sockets are closed with 1001 at
+    once, so their pages reconnect to another worker or instance; turns in progress have ``grace``
+    seconds to finish, then are interrupted and stored as ``interrupted`` (``finish`` seconds for
+    that); each busy socket is closed with 1001 after its turn."""
+    global _stopping
+    _stopping = True
     sessions = [s for registry in list(_registries) for held in registry.by_ip_sessions.values() for s in held]
-    gevent.joinall([gevent.spawn(s.close_when_idle, grace) for s in sessions], timeout=grace + 1)
+    closers = [gevent.spawn(s.close_when_idle, grace + finish) for s in sessions]
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and (inflight.running() or any(s.busy for s in sessions)):
+        gevent.sleep(0.1)
+    inflight.interrupt_all(finish)
+    gevent.joinall(closers, timeout=finish + 1)
 
 
 class ChatSession:
@@ -53,6 +78,7 @@ class ChatSession:
         self._watch: gevent.Greenlet | None = None
         self.closed = False
         self.busy = 0  # turns accepted and not yet finished
+        self.slot = f"{registry.name}:{next(_slot_names)}"  # this socket's name in shared slots
 
     def signed_in(self, research_id: str, expires: float | None) -> bool:
         """Bind the socket to the frame's participant; False if that is one socket too many."""
@@ -100,8 +126,11 @@ class ChatSession:
 
 
 class OpenSockets:
-    def __init__(self, per_ip: int, per_participant: int):
+    def __init__(self, per_ip: int, per_participant: int, shared: SocketSlots | None = None):
         self.per_ip, self.per_participant = per_ip, per_participant
+        self.shared = shared
+        self.name = new_holder()
+        self._renewer: gevent.Greenlet | None = None
         self.by_ip: Counter = Counter()
         self.by_ip_sessions: dict[str, set[ChatSession]] = defaultdict(set)
         self.by_participant: dict[str, set[ChatSession]] = defaultdict(set)
@@ -111,7 +140,7 @@ class OpenSockets:
     def open(self, ws, outbox, ip: str) -> ChatSession | None:
         """A session for a new socket, or None (and the socket closed) past the per-address cap."""
         session = ChatSession(self, ws, outbox, ip)
-        if self.per_ip and self.by_ip[ip] >= self.per_ip:
+        if self.per_ip and not self._take("ip", ip, session, self.per_ip, self.by_ip[ip]):
             log.warning({"event": "socket_refused", "security": True, "why": "per_ip_cap", "cap": self.per_ip})
             metrics.LIMIT_HITS.labels("sockets_per_ip").inc()
             session.end(CLOSE_TOO_MANY, "too many connections",
@@ -124,7 +153,7 @@ class OpenSockets:
 
     def bind(self, session: ChatSession, research_id: str) -> bool:
         holders = self.by_participant[research_id]
-        if self.per_participant and len(holders) >= self.per_participant:
+        if self.per_participant and not self._take("rid", research_id, session, self.per_participant, len(holders)):
             log.warning({"event": "socket_refused", "security": True, "why": "per_participant_cap",
                          "cap": self.per_participant})
             metrics.LIMIT_HITS.labels("sockets_per_participant").inc()
@@ -133,11 +162,38 @@ class OpenSockets:
             return False
         if session.research_id:
             self.by_participant[session.research_id].discard(session)
+            self._give_back("rid", session.research_id, session)
         session.research_id = research_id
         holders.add(session)
         return True
 
+    def _take(self, kind: str, key: str, session: ChatSession, cap: int, here: int) -> bool:
+        """Whether the socket may hold a slot: counted across instances (Redis) or in this worker."""
+        if self.shared is None:
+            return here < cap
+        if self._renewer is None:
+            self._renewer = gevent.spawn(self._renew)
+        return self.shared.take(kind, key, session.slot, cap)
+
+    def _give_back(self, kind: str, key: str, session: ChatSession) -> None:
+        if self.shared is not None and (self.per_ip if kind == "ip" else self.per_participant):
+            self.shared.give_back(kind, key, session.slot)
+
+    def _renew(self) -> None:
+        while True:
+            gevent.sleep(self.shared.refresh_seconds)
+            slots = []
+            if self.per_ip:
+                slots += [("ip", ip, s.slot) for ip, held in self.by_ip_sessions.items() for s in held]
+            if self.per_participant:
+                slots += [("rid", rid, s.slot) for rid, held in self.by_participant.items() for s in held]
+            self.shared.renew(slots)
+
     def release(self, session: ChatSession) -> None:
+        if session in self.by_ip_sessions.get(session.ip, ()):
+            self._give_back("ip", session.ip, session)
+        if session.research_id and session in self.by_participant.get(session.research_id, ()):
+            self._give_back("rid", session.research_id, session)
         self.by_ip_sessions.get(session.ip, set()).discard(session)
         if not self.by_ip_sessions.get(session.ip, True):
             del self.by_ip_sessions[session.ip]

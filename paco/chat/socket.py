@@ -21,14 +21,16 @@ from ..auth.limits import hit_participant_limit
 from ..auth.tokens import access_claims, check_not_revoked
 from ..errors import Forbidden, PacoError, Unauthorized
 from ..extensions import db
+from ..redis_client import redis_from_config
 from ..rest import error_response
 from ..security import origin_allowed
 from ..services.participants import authorize_participant
+from ..services.socket_slots import SocketSlots
 from ..web_extensions import sock
 from . import bp
 from .frames import error, error_frame, parse
 from .outbox import Outbox
-from .sessions import CLOSE_POLICY, MALFORMED_LIMIT, ChatSession, OpenSockets
+from .sessions import CLOSE_POLICY, MALFORMED_LIMIT, ChatSession, OpenSockets, stopping
 from .turn import TurnRequest, run_turn
 
 log = logging.getLogger("paco.chat.socket")
@@ -58,9 +60,12 @@ def check_handshake():
 
 
 def open_sockets(app) -> OpenSockets:
+    """This worker's sockets; their caps are counted in Redis across instances when it is configured."""
     if "paco_sockets" not in app.extensions:
+        redis = redis_from_config(app.config)
+        shared = SocketSlots(redis, app.config["PACO_REDIS_PREFIX"]) if redis is not None else None
         app.extensions["paco_sockets"] = OpenSockets(app.config["PACO_MAX_SOCKETS_PER_IP"],
-                                                     app.config["PACO_MAX_SOCKETS_PER_PARTICIPANT"])
+                                                     app.config["PACO_MAX_SOCKETS_PER_PARTICIPANT"], shared)
     return app.extensions["paco_sockets"]
 
 
@@ -122,6 +127,10 @@ def _accept(raw, outbox: Outbox, session: ChatSession, received: float) -> tuple
         return None, True
     if frame == "ping":
         outbox.send({"type": "pong"})
+        return None, False
+    if stopping():
+        # The worker is stopping: the socket closes with 1001 after the turn in progress, and
+        # the page sends what it did not see confirmed again after reconnecting.
         return None, False
     try:
         research_id, expires, arm = _authorize(frame)

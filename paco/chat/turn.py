@@ -25,10 +25,11 @@ from ..assistant.safety import check_message
 from ..errors import PacoError
 from ..extensions import db
 from ..models.types import iso_utc
-from ..services import checkins, conversations, quotas
+from ..services import checkins, conversations, quotas, turn_leases
 from ..speech.sentences import SentenceSplitter
-from . import runtime
+from . import inflight, runtime
 from .frames import ChatFrame, CheckinFrame, error, error_frame
+from .inflight import LeasedTurn, TurnStopped
 from .outbox import Outbox
 from .speaker import Speaker
 
@@ -57,7 +58,7 @@ def run_turn(app: Flask, outbox: Outbox, request: TurnRequest) -> None:
             db.session.remove()
 
 
-class Turn:
+class Turn(LeasedTurn):
     def __init__(self, app: Flask, outbox: Outbox, request: TurnRequest):
         self.app = app
         self.config = app.config
@@ -73,11 +74,19 @@ class Turn:
         self.arm = request.arm  # this turn's settings: a daily cap reached narrows them
         self.notice: dict | None = None
         self.question = request.frame.message  # what the participant said, as it is stored
+        self.hold_leases(inflight.keeper(app))
 
     def _ms(self, at: float | None) -> float | None:
         return None if at is None else round((at - self.t0) * 1000, 2)
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            if self.question_id is not None:
+                self.keeper.discard(self.question_id)
+
+    def _run(self) -> None:
         if not self._open_conversation():
             return
         flag = self._flag()
@@ -96,17 +105,35 @@ class Turn:
             self.outbox.send(self.notice)
         speaker = self._speaker()
         splitter = SentenceSplitter()
-        parts: list[str] = []
+        parts = self.parts
         status, source = "complete", None
+        self._greenlet = gevent.getcurrent()
         try:
-            source, failure = answer.get()
+            if self._stopping:
+                raise TurnStopped()
+            source, failure = self._next(answer.get)
+            self.source = source
             if failure is not None:
                 raise failure
             self.errors += source.errors
-            for delta in source.deltas:
+            deltas = iter(source.deltas)
+            while True:
+                try:
+                    delta = self._next(deltas.__next__)
+                except StopIteration:
+                    break
+                if self._stopping:
+                    raise TurnStopped()
                 if self.outbox.closed and source.paid:
                     raise ClientGone()
                 self._relay(delta, parts, splitter, speaker)
+        except TurnStopped:
+            status = "interrupted" if parts else "failed"
+            self.errors.append("stopped: the server is restarting")
+            if source is None:
+                self._abandon(answer)
+            else:
+                source.close()
         except ClientGone:
             status = "interrupted"
             self.errors.append("client disconnected")
@@ -151,6 +178,10 @@ class Turn:
         try:
             self._prepare(research_id)
             conversations.open_conversation(research_id, conversation_id)
+            unanswered = turn_leases.open_turns(conversation_id)
+            if unanswered:  # a question still being answered, or whose worker died: settle it first
+                db.session.close()
+                self.keeper.settle(conversation_id, unanswered)
             self.history = conversations.recent_turns(conversation_id, 2 * self.config["PACO_HISTORY_TURNS"])
             self._apply_quota(research_id)
         except PacoError as err:
@@ -189,11 +220,14 @@ class Turn:
                 metrics.LIMIT_HITS.labels(name).inc()
 
     def _store_question(self, flag) -> int | None:
+        """Store the question with its turn's lease, then keep the lease alive while the turn runs."""
         try:
-            return conversations.save_message(
-                self.frame.conversation_id, "user", self.question, **self._question_fields(),
-                safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None,
-                safety_layer=flag.layer if flag else None)
+            self.question_id = turn_leases.save_question(
+                self.frame.conversation_id, self.question, self.keeper.holder, self.keeper.lease_seconds,
+                **self._question_fields(), safety_category=flag.category if flag else None,
+                safety_rule=flag.rule_id if flag else None, safety_layer=flag.layer if flag else None)
+            self.keeper.add(self.question_id, self)
+            return self.question_id
         except Exception:
             log.exception("could not store the question")
             db.session.rollback()
@@ -248,13 +282,20 @@ class Turn:
             speaker.say(sentence)
 
     def _store_reply(self, text: str, status: str, source: Answer | None, flag) -> int | None:
+        """Store the answer and end the turn's lease; None if it could not be stored, or if the
+        turn was closed meanwhile as an orphan (its lease had run out: this worker stalled)."""
         try:
-            return conversations.save_message(
-                self.frame.conversation_id, "assistant", text, status=status,
+            reply_id = turn_leases.save_answer(
+                self.question_id, self.keeper.holder, self.frame.conversation_id, text, status=status,
                 provider=source.provider if source else None, model=source.model if source else None,
                 prompt_version=source.prompt_version if source else None,
                 safety_category=flag.category if flag else None, safety_rule=flag.rule_id if flag else None,
                 safety_layer=flag.layer if flag else None)
+            if reply_id is None:
+                log.error({"event": "turn_closed_elsewhere", "question_id": self.question_id})
+            else:
+                self.keeper.discard(self.question_id)
+            return reply_id
         except Exception:
             log.exception("could not store the assistant message")
             db.session.rollback()

@@ -90,3 +90,27 @@ class TurnMetrics(db.Model):
     error_detail: Mapped[str | None] = mapped_column(Text)
 
     message: Mapped[Message] = relationship(back_populates="metrics")
+
+
+class TurnLease(db.Model):
+    """A chat turn in progress: its question is stored, its answer not yet (paco.services.turn_leases).
+
+    Written in the question's transaction and deleted in the answer's, so a row outlives its turn
+    only when the worker running it died. That worker renews ``expires_at`` every few seconds and
+    copies the answer's text so far into ``partial``; once ``expires_at`` has passed, any instance
+    closes the turn with an answer row made of ``partial`` (``interrupted``, or ``failed`` when empty).
+    """
+
+    __tablename__ = "turn_leases"
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.conversation_id"), nullable=False,
+                                                 index=True)
+    # host:pid:random of the worker running the turn
+    holder: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    partial: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    provider: Mapped[str | None] = mapped_column(String(40))
+    model: Mapped[str | None] = mapped_column(String(100))
+    prompt_version: Mapped[str | None] = mapped_column(String(40))

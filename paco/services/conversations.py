@@ -137,20 +137,26 @@ def recent_turns(conversation_id: str, max_messages: int) -> list[tuple[str, str
 
 
 def save_message(conversation_id: str, role: str, content: str, **fields) -> int:
-    """Insert and commit one message; returns its id. The conversation's ``updated_at`` moves too.
+    """Insert and commit one message; returns its id. The conversation's ``updated_at`` moves too."""
+    message_id = insert_message(conversation_id, role, content, **fields)
+    db.session.commit()
+    return message_id
+
+
+def insert_message(conversation_id: str, role: str, content: str, now=None, **fields) -> int:
+    """Insert one message in the transaction under way (the caller commits); returns its id.
 
     Core statements, not the unit of work: this runs twice per chat turn, and the ORM's flush
     cost more CPU than the database did (nothing here is read back as an object). A question
     gets its topic tag here, once (a few compiled patterns: microseconds).
     """
-    statements, now = _chat_statements(), utcnow()
+    statements, now = _chat_statements(), now or utcnow()
     if role == "user" and "topic" not in fields:
         fields["topic"] = topic_of(content)
     row = _checked(Message.__table__, dict(conversation_id=conversation_id, role=role, content=content,
                                            created_at=now, **fields))
     message_id = db.session.execute(statements.insert_message, row).scalar_one()
     db.session.execute(statements.touch, {"key": conversation_id, "now": now})
-    db.session.commit()
     return message_id
 
 
@@ -162,6 +168,10 @@ def flag_message(message_id: int, category: str, rule: str, layer: str) -> None:
 
 
 def save_turn_metrics(message_id: int, **fields) -> None:
+    insert_turn_metrics(message_id, **fields)
+    db.session.commit()
+
+
+def insert_turn_metrics(message_id: int, **fields) -> None:
     db.session.execute(_chat_statements().insert_metrics,
                        _checked(TurnMetrics.__table__, dict(message_id=message_id, **fields)))
-    db.session.commit()

@@ -1,10 +1,14 @@
 """Content-addressed audio cache: sha256(provider, voice, model, format, normalised text) -> MP3.
 
 Files live under a two-level fan-out (ab/abcdef....mp3) so no directory grows huge; the same
-key names the public URL /api/v1/audio/<key>.mp3. With a Redis client the cache is also read-
-and write-through Redis, so several app instances share what any of them synthesised (give a client
-without decode_responses: values are bytes). A cache failure is never fatal: it only means
-synthesising again. Files do not expire by themselves; Redis entries do (ttl_seconds).
+key names the public URL /api/v1/audio/<key>.mp3. When several instances run, the directory is
+one they all mount (NFS, an object-store mount: docs/deploy.md), so a sentence synthesised by one
+is served by all. With a Redis client the cache also keeps its index there: one small entry per
+sentence (``<prefix><key>`` = its size in bytes, expiring after ``ttl_seconds``), not the audio,
+so Redis' memory stays small (~100 bytes a sentence). The index says what the cluster has cached
+(``SCAN <prefix>*``), and a file the index knows but this instance cannot read means the
+directory is not shared: that is logged (and the sentence synthesised again). A cache failure is
+never fatal: it only means synthesising again. Files do not expire by themselves.
 """
 from __future__ import annotations
 
@@ -23,6 +27,8 @@ _KEY = re.compile(r"[0-9a-f]{64}")
 # After a Redis error, leave Redis alone this long: a client retrying a dead server can take
 # seconds per call (redis-py 8 by default: ~4 s), which would hold up every sentence's audio.
 REDIS_BACKOFF_SECONDS = 30.0
+# How often "the cache directory is not shared" may be logged.
+UNSHARED_WARNING_SECONDS = 600.0
 
 
 def is_valid_key(key: str) -> bool:
@@ -42,6 +48,7 @@ class AudioCache:
         self.ttl_seconds = ttl_seconds
         self.redis_prefix = redis_prefix
         self._redis_down_until = 0.0
+        self._unshared_warned_at: float | None = None
 
     @staticmethod
     def key(provider: str, voice: str, model: str, output_format: str, text: str) -> str:
@@ -65,21 +72,23 @@ class AudioCache:
             pass
         except OSError:
             log.warning("audio cache: cannot read %s", path, exc_info=True)
-        audio = self._redis_get(key)
-        if audio:
-            self._write_file(path, audio)  # later reads (and the audio route) stay local
-        return audio or None
+        if self._redis_call("exists", self.redis_prefix + key):
+            self._not_shared(path)
+        return None
 
     def put(self, key: str, audio: bytes) -> None:
         path = self.path_for(key)
         if not audio:
             return
         self._write_file(path, audio)
-        self._redis_call("set", self.redis_prefix + key, audio, ex=self.ttl_seconds)
+        self._redis_call("set", self.redis_prefix + key, len(audio), ex=self.ttl_seconds)
 
-    def _redis_get(self, key: str) -> bytes | None:
-        audio = self._redis_call("get", self.redis_prefix + key)
-        return audio if isinstance(audio, bytes) else None
+    def _not_shared(self, path: Path) -> None:
+        now = time.monotonic()
+        if self._unshared_warned_at is None or now - self._unshared_warned_at > UNSHARED_WARNING_SECONDS:
+            self._unshared_warned_at = now
+            log.warning("audio cache: another instance cached %s but it is not in %s here: "
+                        "PACO_AUDIO_CACHE_DIR must be a directory every instance shares", path.name, self.directory)
 
     def _redis_call(self, method: str, *args, **kwargs):
         if self.redis is None or time.monotonic() < self._redis_down_until:

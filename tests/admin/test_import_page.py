@@ -86,3 +86,32 @@ def test_investigators_cannot_see_or_use_the_page(signed_in):
             "file": (io.BytesIO(b"research_id\nX-1\n"), "a.csv")}
     assert site.post(PAGE + "check/", data, content_type="multipart/form-data").status_code == 403
     assert db.session.execute(db.select(ResearchID)).first() is None
+
+
+def test_a_file_checked_on_one_instance_is_imported_on_another(signed_in, app, make_app, tmp_path):
+    """Behind a load balancer without sticky sessions the click on Import may reach another
+    instance: the checked file waits in PACO_IMPORT_DIR, which every instance shares."""
+    shared = str(tmp_path / "shared-imports")
+    app.config["PACO_IMPORT_DIR"] = shared
+    site = signed_in("data_manager")
+    page = upload(site, "research_id\nD-1\nD-2\n", cohort="Arm D").get_data(as_text=True)
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', page).group(1)
+    csrf = site.token(PAGE)
+
+    other = make_app(PACO_IMPORT_DIR=shared).test_client()  # another instance: same database and keys
+    for cookie in site.client._cookies.values():  # the staff member's browser
+        other.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+    done = other.post(PAGE + "commit/", data={"token": token, "csrf_token": csrf}, follow_redirects=True)
+    assert "research IDs: 2 created" in done.get_data(as_text=True)
+    assert ids_in("Arm D") == ["D-1", "D-2"]
+
+
+def test_an_import_whose_checked_file_is_not_here_asks_for_it_again(signed_in, app, make_app, tmp_path):
+    app.config["PACO_IMPORT_DIR"] = str(tmp_path / "here")
+    site = signed_in("data_manager")
+    page = upload(site, "research_id\nE-1\n", cohort="Arm E").get_data(as_text=True)
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', page).group(1)
+    app.config["PACO_IMPORT_DIR"] = str(tmp_path / "not-shared")  # as on an instance that does not share it
+    done = site.post(PAGE + "commit/", {"token": token}, token_page=PAGE, follow_redirects=True)
+    assert "The checked file is no longer here: upload the file again." in done.get_data(as_text=True)
+    assert ids_in("Arm E") == []

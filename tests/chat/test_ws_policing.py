@@ -132,3 +132,40 @@ def test_a_stopping_server_finishes_the_turn_then_closes_with_1001(chat, databas
         assert frames[-1]["code"] == "going_away"
     finally:
         server.stop()
+
+
+def test_a_stopping_server_interrupts_a_turn_past_its_grace_and_stores_what_it_had(chat, database_url, standins,
+                                                                                  tmp_path):
+    """SIGTERM with a turn longer than the grace period (PACO_GRACEFUL_TIMEOUT - 5 s): the answer is
+    cut there, stored as interrupted with its text, the socket closed with 1001; a question sent
+    while the server stops is not taken (the page sends it again after reconnecting)."""
+    import signal
+
+    from paco.extensions import db
+    from paco.models import Message, TurnLease
+
+    server = start_server(database_url, standins, tmp_path, PACO_TTS_PROVIDER="none", PACO_GRACEFUL_TIMEOUT="7")
+    try:
+        chat.openai.configure(reply="Walking helps your legs. " * 40, tokens_per_s=10)
+        token = sign_in(server, "RID010")
+        client = ChatClient(server, token, "RID010")
+        client.ask("Tell me everything about walking.", conversation_id="long-answer")
+        assert client.recv()["type"] == "user_message_saved"
+        server.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        client.ask("And another thing?", conversation_id="long-answer")
+        code, frames = client.closed_with(timeout=15)
+        assert code == 1001 and frames[-1]["code"] == "going_away"
+        complete = next(f for f in frames if f["type"] == "complete")
+        assert complete["status"] == "interrupted"
+        assert 0 < len(complete["full_response"]) < len("Walking helps your legs. " * 40)
+        assert not any(f["type"] == "user_message_saved" for f in frames)
+        server.proc.wait(timeout=10)
+    finally:
+        server.stop()
+    with chat.app.app_context():
+        rows = db.session.execute(db.select(Message.role, Message.status, Message.content)
+                                  .where(Message.conversation_id == "long-answer").order_by(Message.id)).all()
+        assert [(role, status) for role, status, _ in rows] == [("user", "complete"), ("assistant", "interrupted")]
+        assert rows[1].content == complete["full_response"]
+        assert db.session.execute(db.select(TurnLease)).first() is None

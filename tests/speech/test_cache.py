@@ -116,18 +116,21 @@ def redis_client():
     client.close()
 
 
-def test_redis_is_written_through_and_read_through(tmp_path, redis_client):
+def test_redis_keeps_the_index_and_the_shared_directory_the_audio(tmp_path, redis_client, caplog):
     client, prefix = redis_client
-    one = AudioCache(tmp_path / "one", client, ttl_seconds=600, redis_prefix=prefix)
-    two = AudioCache(tmp_path / "two", client, ttl_seconds=600, redis_prefix=prefix)
+    shared = tmp_path / "shared"
+    one = AudioCache(shared, client, ttl_seconds=600, redis_prefix=prefix)
+    two = AudioCache(shared, client, ttl_seconds=600, redis_prefix=prefix)  # another instance, same mount
     key = AudioCache.key(*KEY_ARGS, "Shared between instances.")
     one.put(key, b"shared-audio")
-    assert client.get(prefix + key) == b"shared-audio"
+    assert client.get(prefix + key) == b"12"  # the size: the audio itself is not in Redis
     assert 0 < client.ttl(prefix + key) <= 600
-    assert not two.path_for(key).exists()
-    assert two.get(key) == b"shared-audio"      # from Redis...
-    assert two.path_for(key).read_bytes() == b"shared-audio"  # ...and now local too
+    assert two.get(key) == b"shared-audio"
     assert two.get("f" * 64) is None
+    alone = AudioCache(tmp_path / "not-shared", client, ttl_seconds=600, redis_prefix=prefix)
+    with caplog.at_level("WARNING", logger="paco.speech.cache"):
+        assert alone.get(key) is None  # synthesised again, and the misconfiguration is said
+    assert "PACO_AUDIO_CACHE_DIR must be a directory every instance shares" in caplog.text
 
 
 def test_unreachable_redis_falls_back_to_files_and_is_left_alone(tmp_path, monkeypatch):
@@ -139,8 +142,8 @@ def test_unreachable_redis_falls_back_to_files_and_is_left_alone(tmp_path, monke
     dead = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5,
                        retry=Retry(NoBackoff(), 0))
     calls = []
-    real_get = dead.get
-    monkeypatch.setattr(dead, "get", lambda *a: calls.append(a) or real_get(*a))
+    real_exists = dead.exists
+    monkeypatch.setattr(dead, "exists", lambda *a: calls.append(a) or real_exists(*a))
     cache = AudioCache(tmp_path, dead)
     key = "0" * 64
     assert cache.get(key) is None

@@ -28,6 +28,10 @@ class LiveServer:
         self._log = None
 
     def start(self) -> "LiveServer":
+        return self.launch().wait()
+
+    def launch(self) -> "LiveServer":
+        """Start gunicorn without waiting for it (several servers can then boot side by side)."""
         env = {**os.environ, **self.env, "WEB_CONCURRENCY": str(self.workers)}
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self._log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
@@ -35,6 +39,10 @@ class LiveServer:
             [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}", self.app],
             cwd=ROOT, env=env, stdout=self._log, stderr=self._log,
         )
+        return self
+
+    def wait(self) -> "LiveServer":
+        """Until gunicorn listens and a worker answers /health."""
         wait_for_port(self.port, timeout=30, proc=self.proc)
         self._wait_until_serving()
         return self
