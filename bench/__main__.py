@@ -129,7 +129,7 @@ def main():
         setups = scale.run(quick=args.quick)
         results["scale"] = setups
         for setup in setups:
-            print(f"\nScale-out: {setup['instances']} instance(s), one worker (core) each, behind "
+            print(f"\nScale-out: {setup['instances']} instance(s) of one worker each, behind "
                   f"{setup['balancer']}, {setup['database']} + Redis")
             print(table([[r["conversations"], r["chunks"], r["p50_ms"], r["p99_ms"], r["max_ms"], r["turns"],
                           r["failures"] + r["unfinished"], r["server_cpu_pct"], r["nginx_cpu_pct"],

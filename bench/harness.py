@@ -120,7 +120,8 @@ class BenchWorld:
 
     def start(self) -> "BenchWorld":
         # One instance: its worker gets core 0 alone; the rest (inherited by the stand-ins,
-        # gunicorn's master, the clients) keeps off it. Several: one core each, the rest floats.
+        # gunicorn's master, the clients) keeps off it. Several: nothing is pinned (one worker per
+        # core, sharing it with the stand-ins and clients, starved: fewer turns, worse p99).
         pinned = keep_off_server_core() if self.instances == 1 else False
         self.openai.start()
         self.eleven.start()
@@ -134,11 +135,6 @@ class BenchWorld:
         self.server = self.servers[0]
         if pinned:
             pin_workers(self.server)
-        elif self.instances > 1:
-            cores = sorted(os.sched_getaffinity(0))
-            for n, server in enumerate(self.servers):
-                for worker in child_pids(server.proc.pid):
-                    os.sched_setaffinity(worker, {cores[n % len(cores)]})
         return self
 
     def stop(self) -> None:
