@@ -6,9 +6,8 @@ import click
 from paco.models import ADHERENCE_MEASURES
 from paco.services import imports
 
-from .cli import PacoGroup, acting_staff, as_option
-from .ids import import_options, undo
-from .imports import finish, progress_for, report_file
+from .cli import PacoGroup, as_option
+from .imports import import_options, run_import
 
 adherence_cli = PacoGroup("adherence", help="Adherence data in bulk.")
 
@@ -28,12 +27,5 @@ def import_command(file, measure, source, scale, dry_run, report_path, sheet, un
     Columns: research_id, date (YYYY-MM-DD), value; optional medication, notes. Values are stored
     as a fraction 0-1 of doses taken (refill PDC likewise).
     """
-    if undo_batch is not None:
-        return undo(undo_batch, as_email)
-    if not file or not measure:
-        raise click.UsageError("FILE and --measure are required (or --undo BATCH).")
-    actor = acting_staff(as_email)
-    with report_file(report_path) as report_to, progress_for(file) as progress:
-        report = imports.import_adherence(file, measure, actor=actor, source=source, scale=scale,
-                                          dry_run=dry_run, sheet=sheet, report_to=report_to, progress=progress)
-    finish(report, report_path)
+    run_import(imports.import_adherence, file, undo_batch, as_email, report_path, "--measure",
+               measure=measure, source=source, scale=scale, dry_run=dry_run, sheet=sheet)

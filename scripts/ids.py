@@ -14,32 +14,13 @@ from paco.extensions import db
 from paco.models import PARTICIPANT_STATUSES, Cohort, ResearchID
 from paco.services import enrolment, imports
 from paco.services.imports.reading import FileProblem, open_table
-from paco.services.imports.runner import header_key
+from paco.services.imports.runner import map_header
 
 from .cli import PacoGroup, acting_staff, as_option
-from .imports import finish, progress_for, report_file
+from .imports import finish, import_options, run_import
 
 ids_cli = PacoGroup("ids", help="Research IDs in bulk: import, generate, list, set status, move.")
 VERB_FOR_STATUS = {status: verb for verb, status in enrolment.STATUS_ACTIONS.items()}
-
-
-def import_options(command):
-    for option in reversed([
-        click.option("--dry-run", is_flag=True, help="Check the whole file and report; write nothing."),
-        click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
-                     help="Write every problem to this CSV file (line, column, value, reason, code)."),
-        click.option("--sheet", help="XLSX: the sheet to read (default: the first)."),
-        click.option("--undo", "undo_batch", metavar="BATCH",
-                     help="Remove what batch BATCH created (instead of importing)."),
-    ]):
-        command = option(command)
-    return command
-
-
-def undo(batch_id: str, as_email: str | None) -> None:
-    batch, removed = imports.undo_batch(batch_id, acting_staff(as_email))
-    noun = "research IDs" if batch.kind == "research_ids" else "adherence records"
-    click.echo(f"Batch {batch.id} undone: {removed} {noun} removed.")
 
 
 @ids_cli.command("import")
@@ -54,15 +35,8 @@ def import_command(file, cohort, create_cohort, dry_run, report_path, sheet, und
     Columns: research_id (or record_id, study_id, participant_id, subject_id); optional status,
     enrolled_at, notes. The whole file is checked first; any problem and nothing is written.
     """
-    if undo_batch is not None:
-        return undo(undo_batch, as_email)
-    if not file or not cohort:
-        raise click.UsageError("FILE and --cohort are required (or --undo BATCH).")
-    actor = acting_staff(as_email)
-    with report_file(report_path) as report_to, progress_for(file) as progress:
-        report = imports.import_research_ids(file, cohort, actor=actor, create_cohort=create_cohort,
-                                             dry_run=dry_run, sheet=sheet, report_to=report_to, progress=progress)
-    finish(report, report_path)
+    run_import(imports.import_research_ids, file, undo_batch, as_email, report_path, "--cohort",
+               cohort=cohort, create_cohort=create_cohort, dry_run=dry_run, sheet=sheet)
 
 
 @ids_cli.command("generate")
@@ -132,9 +106,7 @@ def research_ids_from(items: tuple[str, ...]) -> list[str]:
             table = open_table(item)
         except FileProblem as err:
             raise click.ClickException(err.message) from None
-        keys = [header_key(h) for h in table.header]
-        aliases = ("research_id",) + imports.research_ids.COLUMNS.required["research_id"]
-        column = next((i for i, k in enumerate(keys) if k in aliases), None)
+        column = map_header(table.header, imports.research_ids.COLUMNS)[0].get("research_id")
         if column is None:  # a plain list: the "header" is the first ID
             column = 0
             found.append(str(table.header[0]) if table.header else "")

@@ -6,12 +6,46 @@ import sys
 
 import click
 
+from paco.services import imports
 from paco.services.imports import ImportReport
 from paco.services.imports.staging import ProblemLog
+
+from .cli import acting_staff
 
 # Files this large (bytes) get a progress bar at a terminal, or a line per step elsewhere.
 PROGRESS_FROM_BYTES = 256 * 1024
 PRINTED_PROBLEMS = 50
+
+
+def import_options(command):
+    """The options every ``... import`` command takes besides its own."""
+    for option in reversed([
+        click.option("--dry-run", is_flag=True, help="Check the whole file and report; write nothing."),
+        click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
+                     help="Write every problem to this CSV file (line, column, value, reason, code)."),
+        click.option("--sheet", help="XLSX: the sheet to read (default: the first)."),
+        click.option("--undo", "undo_batch", metavar="BATCH",
+                     help="Remove what batch BATCH created (instead of importing)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def run_import(importer, file, undo_batch, as_email, report_path, required: str, **options) -> None:
+    """``--undo BATCH``, or ``importer(file, ...)`` (an import service call) with the actor, the
+    report file and a progress display; then the outcome printed, and exit 1 unless imported whole."""
+    if undo_batch is not None:
+        batch, removed = imports.undo_batch(undo_batch, acting_staff(as_email))
+        noun = "research IDs" if batch.kind == "research_ids" else "adherence records"
+        click.echo(f"Batch {batch.id} undone: {removed} {noun} removed.")
+        return
+    wanted = options[required.lstrip("-")]
+    if not file or not wanted:
+        raise click.UsageError(f"FILE and {required} are required (or --undo BATCH).")
+    actor = acting_staff(as_email)
+    with report_file(report_path) as report_to, progress_for(file) as progress:
+        report = importer(file, actor=actor, report_to=report_to, progress=progress, **options)
+    finish(report, report_path)
 
 
 @contextlib.contextmanager

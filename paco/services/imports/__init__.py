@@ -7,6 +7,7 @@ and writes all of it or nothing, in one transaction with its batch and audit eve
 from __future__ import annotations
 
 import hashlib
+import os
 
 from ...errors import InvalidInput
 from .. import research_id_codes
@@ -22,37 +23,20 @@ __all__ = ["SCALES", "FileProblem", "ImportReport", "Problem", "cohort_named", "
            "import_adherence", "import_research_ids", "open_table", "recent_batches", "undo_batch"]
 
 
-def _open(path: str, file_name: str | None, sheet: str | None):
-    try:
-        return open_table(path, file_name, sheet), None
-    except FileProblem as err:
-        return None, err
-
-
-def _refused(noun: str, file_name: str, err: FileProblem, dry_run: bool) -> ImportReport:
-    report = ImportReport(noun, file_name, "", dry_run, problem_count=1)
-    report.problems = [Problem(err.line, "", "", err.message, err.code)]
-    return report
-
-
 def import_research_ids(path: str, cohort: str, *, actor: str, ip: str | None = None, file_name: str | None = None,
                         create_cohort: bool = False, dry_run: bool = False, sheet: str | None = None,
                         report_to=None, progress=None) -> ImportReport:
-    spec = ResearchIDSpec(cohort, create_cohort)
-    table, err = _open(path, file_name, sheet)
-    if err is not None:
-        return _refused(spec.noun, file_name or path, err, dry_run)
-    return run(spec, table, actor=actor, ip=ip, dry_run=dry_run, report_to=report_to, progress=progress)
+    return run(ResearchIDSpec(cohort, create_cohort), lambda: open_table(path, file_name, sheet),
+               file_name or os.path.basename(path), actor=actor, ip=ip, dry_run=dry_run, report_to=report_to,
+               progress=progress)
 
 
 def import_adherence(path: str, measure: str, *, actor: str, ip: str | None = None, file_name: str | None = None,
                      source: str = "", scale: str = "fraction", dry_run: bool = False, sheet: str | None = None,
                      report_to=None, progress=None) -> ImportReport:
-    spec = AdherenceSpec(measure, source, scale)
-    table, err = _open(path, file_name, sheet)
-    if err is not None:
-        return _refused(spec.noun, file_name or path, err, dry_run)
-    return run(spec, table, actor=actor, ip=ip, dry_run=dry_run, report_to=report_to, progress=progress)
+    return run(AdherenceSpec(measure, source, scale), lambda: open_table(path, file_name, sheet),
+               file_name or os.path.basename(path), actor=actor, ip=ip, dry_run=dry_run, report_to=report_to,
+               progress=progress)
 
 
 def generate_research_ids(cohort: str, count: int, *, actor: str, prefix: str = "", create_cohort: bool = False,
@@ -70,6 +54,7 @@ def generate_research_ids(cohort: str, count: int, *, actor: str, prefix: str = 
         codes.add(research_id_codes.new_code(prefix))
     ids = sorted(codes)
     digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()
-    table = rows_table(f"flask ids generate ({count})", digest, ["research_id"], [[i] for i in ids])
-    report = run(spec, table, actor=actor, ip=ip)
+    name = f"flask ids generate ({count})"
+    table = rows_table(name, digest, ["research_id"], [[i] for i in ids])
+    report = run(spec, lambda: table, name, actor=actor, ip=ip)
     return report, ids

@@ -14,7 +14,8 @@ from ...errors import InvalidInput
 from ...models import ADHERENCE_MEASURES, AdherenceRecord, ResearchID, utcnow
 from ...models.adherence import MEDICATION_MAX_LENGTH
 from ...models.participants import RESEARCH_ID_MAX_LENGTH
-from ...validation import normalise_research_id, research_id_problem, text_problem
+from ...models.types import UTCDateTime
+from ...validation import text_problem
 from ..adherence import FRACTION_HINT
 from . import cells
 from .runner import Columns, Problem, Spec
@@ -53,11 +54,7 @@ class AdherenceSpec(Spec):
                 Column("notes", Text)]
 
     def parse(self, row: dict, problem):
-        research_id = normalise_research_id(str(row["research_id"] or ""))
-        reason = research_id_problem(research_id)
-        research_id_ok = reason is None
-        if reason:
-            problem("research_id", row["research_id"], reason, "invalid_research_id")
+        research_id = self.research_id(row, problem)
         day = None
         if cells.is_blank(row["date"]):
             problem("date", "", "the date is missing", "missing_value")
@@ -69,14 +66,10 @@ class AdherenceSpec(Spec):
         medication, reason = cells.text(row.get("medication"), MEDICATION_MAX_LENGTH)
         if reason:
             problem("medication", row["medication"], reason, "invalid_text")
-        notes = None
-        if "notes" in row:
-            notes, reason = cells.text(row["notes"])
-            if reason:
-                problem("notes", row["notes"], reason, "invalid_text")
+        notes = self.notes(row, problem)
         # A row with other problems is staged all the same (bad cells as NULL), so that the
         # whole-file checks report its research ID's problems too; nothing is written after a problem.
-        return (research_id, day, value, medication, notes) if research_id_ok else None
+        return None if research_id is None else (research_id, day, value, medication, notes)
 
     def _value(self, raw, problem) -> float | None:
         if cells.is_blank(raw):
@@ -125,41 +118,32 @@ class AdherenceSpec(Spec):
                             literal("unknown_research_id"))
                      .where(~exists().where(r.research_id == c.research_id)))
 
-    def _match(self, c):
-        a = AdherenceRecord.__table__.c
+    table = AdherenceRecord.__table__
+
+    def match(self, c):
+        a = self.table.c
         return and_(a.research_id == c.research_id, a.date == c.date, a.measure == self.measure,
                     a.source == self.source, a.medication == c.medication)
 
-    def _changed(self, c):
-        a = AdherenceRecord.__table__.c
+    def changed(self, c):
+        a = self.table.c
         return (a.value != c.value) | (c.notes.is_not(None) & (c.notes != a.notes))
 
-    def counts(self, staging):
-        c, at = staging.c, AdherenceRecord.__table__
-        conn = staging.conn
-        total = conn.execute(select(func.count()).select_from(staging.table)).scalar()
-        existing = conn.execute(select(func.count()).select_from(staging.table).join(at, self._match(c))).scalar()
-        updated = conn.execute(select(func.count()).select_from(staging.table).join(at, self._match(c))
-                               .where(self._changed(c))).scalar()
-        return total - existing, updated, existing - updated
-
     def write(self, staging, batch_id: str, now: datetime):
-        from ...models.types import UTCDateTime
-
         c, at = staging.c, AdherenceRecord.__table__
         a = at.c
         conn = staging.conn
         new = select(c.research_id, c.date, literal(self.measure), c.value, literal(self.source), c.medication,
                      func.coalesce(c.notes, ""), literal(batch_id), literal(now, UTCDateTime)
-                     ).where(~exists().where(self._match(c)))
+                     ).where(~exists().where(self.match(c)))
         conn.execute(insert(at).from_select(
             ["research_id", "date", "measure", "value", "source", "medication", "notes", "import_batch",
              "created_at"], new))
 
         def incoming(column):
-            return select(column).where(self._match(c)).scalar_subquery()
+            return select(column).where(self.match(c)).scalar_subquery()
 
-        changed = exists().where(self._match(c), self._changed(c))
+        changed = exists().where(self.match(c), self.changed(c))
         conn.execute(update(at).where(a.measure == self.measure, a.source == self.source, changed).values(
             value=incoming(c.value), notes=func.coalesce(incoming(c.notes), a.notes)))
 

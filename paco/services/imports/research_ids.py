@@ -10,7 +10,6 @@ from ...extensions import db
 from ...models import PARTICIPANT_STATUSES, Cohort, ResearchID, utcnow
 from ...models.participants import RESEARCH_ID_MAX_LENGTH
 from ...models.types import UTCDateTime
-from ...validation import normalise_research_id, research_id_problem
 from .. import events
 from . import cells
 from .runner import Columns, Spec
@@ -59,11 +58,7 @@ class ResearchIDSpec(Spec):
                 Column("enrolled_at", UTCDateTime), Column("notes", Text)]
 
     def parse(self, row: dict, problem):
-        research_id = normalise_research_id(str(row["research_id"] or ""))
-        reason = research_id_problem(research_id)
-        research_id_ok = reason is None
-        if reason:
-            problem("research_id", row["research_id"], reason, "invalid_research_id")
+        research_id = self.research_id(row, problem)
         status = None
         if not cells.is_blank(row.get("status")):
             status = str(row["status"]).strip().lower()
@@ -75,14 +70,10 @@ class ResearchIDSpec(Spec):
             enrolled_at, reason = cells.moment(row["enrolled_at"], self.now)
             if reason:
                 problem("enrolled_at", row["enrolled_at"], reason, "invalid_date")
-        notes = None
-        if "notes" in row:
-            notes, reason = cells.text(row["notes"])
-            if reason:
-                problem("notes", row["notes"], reason, "invalid_text")
+        notes = self.notes(row, problem)
         # A row with other problems is staged all the same (bad cells as NULL), so that the
         # whole-file checks report its research ID's problems too; nothing is written after a problem.
-        return (research_id, status, enrolled_at, notes) if research_id_ok else None
+        return None if research_id is None else (research_id, status, enrolled_at, notes)
 
     def check(self, staging, log):
         c = staging.c
@@ -100,22 +91,16 @@ class ResearchIDSpec(Spec):
                      .outerjoin(Cohort, Cohort.id == ResearchID.cohort_id)
                      .where(ResearchID.cohort_id.is_distinct_from(self.cohort_id)))
 
-    def _changed(self, c):
-        r = ResearchID.__table__.c
+    table = ResearchID.__table__
+
+    def match(self, c):
+        return self.table.c.research_id == c.research_id
+
+    def changed(self, c):
+        r = self.table.c
         return (((c.status.is_not(None)) & (c.status != r.status))
                 | ((c.enrolled_at.is_not(None)) & (r.enrolled_at.is_distinct_from(c.enrolled_at)))
                 | ((c.notes.is_not(None)) & (c.notes != r.notes)))
-
-    def counts(self, staging):
-        c, r = staging.c, ResearchID.__table__.c
-        conn = staging.conn
-        total = conn.execute(select(func.count()).select_from(staging.table)).scalar()
-        existing = conn.execute(select(func.count()).select_from(staging.table)
-                                .join(ResearchID.__table__, r.research_id == c.research_id)).scalar()
-        updated = conn.execute(select(func.count()).select_from(staging.table)
-                               .join(ResearchID.__table__, r.research_id == c.research_id)
-                               .where(self._changed(c))).scalar()
-        return total - existing, updated, existing - updated
 
     def write(self, staging, batch_id: str, now: datetime):
         if self.cohort_id is None:
@@ -133,7 +118,7 @@ class ResearchIDSpec(Spec):
         conn.execute(insert(rt).from_select(
             ["research_id", "cohort_id", "status", "created_at", "enrolled_at", "status_changed_at", "notes",
              "import_batch"], new))
-        changed = select(c.research_id).join(rt, r.research_id == c.research_id).where(self._changed(c))
+        changed = select(c.research_id).join(rt, r.research_id == c.research_id).where(self.changed(c))
         self.withdrawn = list(conn.execute(
             select(c.research_id).join(rt, r.research_id == c.research_id)
             .where(c.status.is_not(None), c.status != r.status, c.status != "active")).scalars())

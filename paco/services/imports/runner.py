@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TextIO
 
-from sqlalchemy import Column, Integer
+from sqlalchemy import Column, Integer, case, func, select
 
 from ...extensions import db
 from ...models import ImportBatch, utcnow
+from ...validation import normalise_research_id, research_id_problem
 from .. import audit
-from .cells import is_blank, shown
+from .cells import is_blank, shown, text
 from .reading import FileProblem, Table
-from .staging import PROBLEM_HEAD, ProblemLog, Staging
+from .staging import PROBLEM_HEAD, ProblemLog, Staging, write_problems
 
 CHUNK_ROWS = 20_000
 PROGRESS_EVERY = 2_000  # rows between progress calls (the admin page yields to other greenlets there)
@@ -135,8 +136,46 @@ class Spec:
     def check(self, staging: Staging, log: ProblemLog) -> None:
         """Whole-file checks in SQL: add each problem's rows to ``log``."""
 
-    def counts(self, staging: Staging) -> tuple[int, int, int]:
+    # Where a staged row goes: the table, the row of it that the staged row is (at most one:
+    # the key is unique there), and whether the staged row would change it.
+    table = None
+
+    def match(self, c):
         raise NotImplementedError
+
+    def changed(self, c):
+        raise NotImplementedError
+
+    def counts(self, staging: Staging) -> tuple[int, int, int]:
+        """(created, updated, unchanged), in one pass over the staged rows."""
+        target = self.table
+        pk = target.primary_key.columns.values()[0]
+        c = staging.c
+        total, existing, updated = staging.conn.execute(
+            select(func.count(), func.count(pk),
+                   func.coalesce(func.sum(case((pk.is_not(None) & self.changed(c), 1), else_=0)), 0))
+            .select_from(staging.table.outerjoin(target, self.match(c)))).one()
+        return total - existing, updated, existing - updated
+
+    @staticmethod
+    def research_id(row: dict, problem) -> str | None:
+        """The row's research ID, normalised, or None after reporting why it is malformed."""
+        research_id = normalise_research_id(str(row["research_id"] or ""))
+        reason = research_id_problem(research_id)
+        if reason:
+            problem("research_id", row["research_id"], reason, "invalid_research_id")
+            return None
+        return research_id
+
+    @staticmethod
+    def notes(row: dict, problem) -> str | None:
+        """The notes cell; None when the file has no notes column (existing notes are then kept)."""
+        if "notes" not in row:
+            return None
+        notes, reason = text(row["notes"])
+        if reason:
+            problem("notes", row["notes"], reason, "invalid_text")
+        return notes
 
     def write(self, staging: Staging, batch_id: str, now: datetime) -> None:
         raise NotImplementedError
@@ -155,21 +194,20 @@ def new_batch_id(now: datetime) -> str:
     return f"imp-{now.astimezone(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
-def run(spec: Spec, table: Table, *, actor: str, ip: str | None = None, dry_run: bool = False,
-        report_to: TextIO | None = None, progress: Callable[[int, int], None] | None = None) -> ImportReport:
-    report = ImportReport(spec.noun, table.file_name, table.sha256, dry_run)
-    positions, report.unknown_columns, header_problems = map_header(table.header, spec.columns)
-    if header_problems:
-        report.problem_count = len(header_problems)
-        report.problems = header_problems
-        if report_to is not None:
-            _write_plain_report(header_problems, report_to)
-        return report
-
+def run(spec: Spec, open_rows: Callable[[], Table], file_name: str, *, actor: str, ip: str | None = None,
+        dry_run: bool = False, report_to: TextIO | None = None,
+        progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Import what ``open_rows()`` reads (a file, or rows made in memory) as ``spec`` says."""
+    report = ImportReport(spec.noun, file_name, "", dry_run)
     session = db.session
     session.rollback()  # start clean: the import is one transaction of its own
     staging = log = None
     try:
+        table = open_rows()
+        report.sha256 = table.sha256
+        positions, report.unknown_columns, header_problems = map_header(table.header, spec.columns)
+        if header_problems:
+            return _refused(report, header_problems, report_to)
         staging = Staging(session, "_import_rows", [Column("line", Integer), *spec.staging_columns()], spec.key)
         log = ProblemLog(session)
         _load(spec, table, positions, staging, log, report, progress)
@@ -191,23 +229,19 @@ def run(spec: Spec, table: Table, *, actor: str, ip: str | None = None, dry_run:
         now = utcnow()
         report.batch_id = new_batch_id(now)
         spec.write(staging, report.batch_id, now)
-        session.add(ImportBatch(id=report.batch_id, kind=spec.kind, file_name=table.file_name[:255],
+        session.add(ImportBatch(id=report.batch_id, kind=spec.kind, file_name=file_name[:255],
                                 sha256=table.sha256, actor=actor[:254], target=spec.target()[:255],
                                 created=report.created, updated=report.updated, unchanged=report.unchanged,
                                 skipped=report.skipped, created_at=now))
         audit.record(actor, f"import.{spec.kind}", report.batch_id, {
-            "file": table.file_name, "sha256": table.sha256, "batch": report.batch_id,
+            "file": file_name, "sha256": table.sha256, "batch": report.batch_id,
             "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
             "skipped": report.skipped, "unknown_columns": report.unknown_columns, **spec.audit_detail(),
         }, ip)
         session.commit()
     except FileProblem as err:
         session.rollback()
-        report.problem_count = 1
-        report.problems = [Problem(err.line, "", "", err.message, err.code)]
-        if report_to is not None:
-            _write_plain_report(report.problems, report_to)
-        return report
+        return _refused(report, [Problem(err.line, "", "", err.message, err.code)], report_to)
     except BaseException:
         session.rollback()
         raise
@@ -216,6 +250,15 @@ def run(spec: Spec, table: Table, *, actor: str, ip: str | None = None, dry_run:
             if temp is not None:
                 temp.drop()
     spec.after_commit()
+    return report
+
+
+def _refused(report: ImportReport, problems: list[Problem], report_to: TextIO | None) -> ImportReport:
+    """A file refused before its rows were staged (its header, or the file itself)."""
+    report.problem_count = len(problems)
+    report.problems = problems
+    if report_to is not None:
+        write_problems([(p.line, p.column, p.value, p.reason, p.code) for p in problems], report_to)
     return report
 
 
@@ -253,14 +296,3 @@ def _load(spec: Spec, table: Table, positions: dict[str, int], staging: Staging,
         progress(*table.progress())
     report.rows = rows
 
-
-def _write_plain_report(problems: list[Problem], stream: TextIO) -> None:
-    import csv
-
-    from ...spreadsheet import neutralise
-
-    writer = csv.writer(stream)
-    writer.writerow(ProblemLog.COLUMNS)
-    for p in problems:
-        writer.writerow(["" if p.line is None else p.line, p.column, neutralise(p.value), neutralise(p.reason),
-                         p.code])

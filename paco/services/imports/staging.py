@@ -18,6 +18,15 @@ from ...spreadsheet import neutralise
 PROBLEM_HEAD = 50
 
 
+def write_problems(rows, stream: TextIO) -> None:
+    """The report CSV: a header, then (line, column, value, reason, code) per problem."""
+    writer = csv.writer(stream)
+    writer.writerow(ProblemLog.COLUMNS)
+    for row in rows:
+        # The values come from the file: a cell like "=HYPERLINK(...)" must not run in Excel.
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
+
+
 class Staging:
     """A temporary table on the session's connection (dropped at the end, commit or not)."""
 
@@ -104,12 +113,8 @@ class ProblemLog:
 
     def write_csv(self, stream: TextIO) -> None:
         self.flush()
-        writer = csv.writer(stream)
-        writer.writerow(self.COLUMNS)
-        rows = self.staging.conn.execution_options(stream_results=True, yield_per=5000).execute(self._ordered())
-        for row in rows:
-            # The values come from the file: a cell like "=HYPERLINK(...)" must not run in Excel.
-            writer.writerow(["" if v is None else neutralise(v) for v in row])
+        write_problems(self.staging.conn.execution_options(stream_results=True, yield_per=5000)
+                       .execute(self._ordered()), stream)
 
     def drop(self) -> None:
         self.staging.drop()
