@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 import uuid
 from types import SimpleNamespace
 
 import pytest
 
-from tests.support.chat import ChatClient, sign_in
+from tests.support.chat import ChatClient, drain, sign_in
 from tests.support.databases import create_database, drop_database, postgres_admin_url
 from tests.support.server import LiveServer
 
@@ -82,16 +81,6 @@ def _prepare(database_url: str) -> None:
         db.engine.dispose()
 
 
-def drain(client: ChatClient) -> list[str]:
-    """The chunks still on their way when the server died, until the connection ends."""
-    chunks = []
-    try:
-        while True:
-            frame = client.recv(timeout=5)
-            if frame["type"] == "chunk":
-                chunks.append(frame["content"])
-    except Exception:  # reset, closed or nothing more: the server is gone
-        return chunks
 
 
 def bearer(token: str) -> dict:
@@ -209,8 +198,7 @@ def test_a_killed_instance_loses_nothing_and_a_sign_out_holds_on_a_fresh_instanc
 
 def _kill(server: LiveServer) -> None:
     """SIGKILL the workers, then the master at once: nothing runs on the way out (a lost machine)."""
-    workers = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True).stdout.split()
-    for pid in workers:
-        os.kill(int(pid), signal.SIGKILL)
+    for pid in server.worker_pids():
+        os.kill(pid, signal.SIGKILL)
     server.proc.send_signal(signal.SIGKILL)
     server.proc.wait(timeout=10)

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 
 import pytest
 
-from tests.support.chat import ChatClient, sign_in
+from tests.support.chat import ChatClient, drain, sign_in
 
 from .conftest import start_server
 
@@ -30,21 +29,10 @@ def lease_server(database_url, standins, tmp_path_factory):
 
 
 def kill_worker(server) -> None:
-    out = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True).stdout
-    [worker] = [int(pid) for pid in out.split()]
+    [worker] = server.worker_pids()
     os.kill(worker, signal.SIGKILL)
 
 
-def drain(client: ChatClient) -> list[str]:
-    """The chunks still on their way when the worker died, until the connection ends."""
-    chunks = []
-    try:
-        while True:
-            frame = client.recv(timeout=5)
-            if frame["type"] == "chunk":
-                chunks.append(frame["content"])
-    except Exception:  # reset, closed or nothing more: the worker is gone
-        return chunks
 
 
 def rows(app, conversation_id: str) -> list[tuple[str, str, str]]:

@@ -74,6 +74,18 @@ class ChatClient:
         self.ws.close()
 
 
+def drain(client: ChatClient) -> list[str]:
+    """The chunks still on their way when the server died, until the connection ends."""
+    chunks = []
+    try:
+        while True:
+            frame = client.recv(timeout=5)
+            if frame["type"] == "chunk":
+                chunks.append(frame["content"])
+    except Exception:  # reset, closed or nothing more: the server is gone
+        return chunks
+
+
 def types(frames: list[dict]) -> list[str]:
     """Frame types with runs of chunks and audio folded, e.g. [saved, chunk, audio, complete, audio_end]."""
     folded: list[str] = []

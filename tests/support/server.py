@@ -81,6 +81,11 @@ class LiveServer:
         except ValueError:
             return status, raw.decode(errors="replace"), hdrs
 
+    def worker_pids(self) -> list[int]:
+        """gunicorn's workers under this server's master."""
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
+
     def __enter__(self):
         return self.start()
 
