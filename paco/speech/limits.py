@@ -44,7 +44,6 @@ class ConcurrencyLimitedTTS:
                     return self._provider.synthesize(text)
         finally:
             self._slots.release()
-        raise AssertionError("unreachable")  # Retrying either returns or re-raises
 
 
 def limited(provider, slots: BoundedSemaphore | None, queue_timeout: float):

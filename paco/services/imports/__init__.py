@@ -14,12 +14,12 @@ from .. import research_id_codes
 from .adherence import SCALES, AdherenceSpec
 from .batches import recent_batches, undo_batch
 from .reading import FileProblem, open_table, rows_table
-from .research_ids import ResearchIDSpec, cohort_named, find_cohort
+from .research_ids import ResearchIDSpec, cohort_named
 from .runner import ImportReport, Problem, run
 
 GENERATE_MAX = 100_000
 
-__all__ = ["SCALES", "FileProblem", "ImportReport", "Problem", "cohort_named", "find_cohort", "generate_research_ids",
+__all__ = ["SCALES", "FileProblem", "ImportReport", "Problem", "cohort_named", "generate_research_ids",
            "import_adherence", "import_research_ids", "open_table", "recent_batches", "undo_batch"]
 
 

@@ -7,7 +7,7 @@ study records are never deleted to undo a mistake.
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from ...errors import Conflict, NotFound
 from ...extensions import db
@@ -62,7 +62,3 @@ def _remove_research_ids(batch: ImportBatch) -> int:
                        "Withdraw those IDs instead (flask ids set-status withdrawn).")
     return db.session.execute(delete(ResearchID).where(ResearchID.import_batch == batch.id)).rowcount
 
-
-def batch_row_count(batch: ImportBatch) -> int:
-    model = ResearchID if batch.kind == "research_ids" else AdherenceRecord
-    return db.session.execute(select(func.count()).select_from(model).where(model.import_batch == batch.id)).scalar()

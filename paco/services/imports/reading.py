@@ -43,10 +43,11 @@ class Table:
     rows: Iterator[tuple[int, list]]
     size: int = 0
     kind: str = "csv"
-    _position: list = field(default_factory=lambda: [0])
+    # How far the reader is (bytes of a CSV, rows of a sheet): a cell the row generator updates.
+    position: list = field(default_factory=lambda: [0])
 
     def progress(self) -> tuple[int, int]:
-        return self._position[0], self.size
+        return self.position[0], self.size
 
 
 def sha256_of(path: str) -> str:
@@ -149,9 +150,8 @@ def _open_csv(path: str, file_name: str) -> Table:
     except csv.Error as err:
         f.close()
         raise FileProblem("malformed_csv", f"{file_name}, line 1 (the header): {err}.", line=1) from None
-    table = Table(file_name, sha256_of(path), header, rows(), size=os.path.getsize(path), kind="csv")
-    table._position = position
-    return table
+    return Table(file_name, sha256_of(path), header, rows(), size=os.path.getsize(path), kind="csv",
+                 position=position)
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
@@ -189,9 +189,7 @@ def _open_xlsx(path: str, file_name: str, sheet: str | None) -> Table:
         finally:
             book.close()
 
-    table = Table(file_name, sha256_of(path), header, rows(), size=total, kind="xlsx")
-    table._position = position
-    return table
+    return Table(file_name, sha256_of(path), header, rows(), size=total, kind="xlsx", position=position)
 
 
 def rows_table(file_name: str, sha256: str, header: list[str], rows: list[list]) -> Table:
