@@ -88,7 +88,7 @@ def run(ids: int = 100_000, participants: int = 10_000, days: int = 100, orm_sli
             with app.app_context():
                 upgrade()
                 fig = {}
-                r, fig["ids_s"], fig["ids_peak_rss_mb"] = _timed(lambda: imports.import_research_ids(
+                r, fig["ids_s"], fig["ids_rss_mb"] = _timed(lambda: imports.import_research_ids(
                     id_path, "bench", actor="bench", create_cohort=True))
                 assert r.ok and r.created == ids, r.problems[:3]
                 r, fig["ids_rerun_s"], _ = _timed(lambda: imports.import_research_ids(id_path, "bench", actor="bench"))
@@ -96,7 +96,7 @@ def run(ids: int = 100_000, participants: int = 10_000, days: int = 100, orm_sli
                 r, fig["adherence_dry_s"], _ = _timed(lambda: imports.import_adherence(
                     adh_path, "pill_count", actor="bench", scale="percent", dry_run=True))
                 assert r.ok and r.created == participants * days, r.problems[:3]
-                r, fig["adherence_s"], fig["adherence_peak_rss_mb"] = _timed(lambda: imports.import_adherence(
+                r, fig["adherence_s"], fig["adherence_rss_mb"] = _timed(lambda: imports.import_adherence(
                     adh_path, "pill_count", actor="bench", scale="percent"))
                 assert r.created == participants * days
                 r, fig["adherence_rerun_s"], _ = _timed(lambda: imports.import_adherence(
@@ -104,7 +104,7 @@ def run(ids: int = 100_000, participants: int = 10_000, days: int = 100, orm_sli
                 assert r.unchanged == participants * days
                 fig["bulk_ids_per_s"] = ids / fig["ids_s"]
                 fig["orm_ids_per_s"] = _orm_per_row(orm_slice)
-                fig["peak_peak_rss_mb"] = _peak_rss_mb()
+                fig["peak_rss_mb"] = _peak_rss_mb()
             from paco.extensions import db
             with app.app_context():
                 db.engine.dispose()
