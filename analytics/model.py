@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
-import plotly.graph_objects as go
 
 
 @dataclass
@@ -12,7 +11,7 @@ class Panel:
     key: str                      # stable id: the page's anchors, tests and the CSV names use it
     title: str
     table: pd.DataFrame           # what the figure shows, small cells already suppressed
-    figure: go.Figure | None = None
+    figure: dict | None = None    # plotly.js's figure schema (analytics.figures)
     note: str = ""
     # columns whose values link somewhere in the admin site: {"research_id": "participant"}
     links: dict[str, str] = field(default_factory=dict)

@@ -7,10 +7,15 @@ same values from both engines.
 """
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import sqlalchemy as sa
 
 from paco.models import Cohort, Conversation, Message, ResearchID
+from paco.services.rollups import count_if, current_cohort_days, current_question_days, is_question, utc_day
+
+__all__ = ["count_if", "is_question"]  # shared with the dashboards from the rollups' one definition
 
 from .filters import Filters
 
@@ -37,19 +42,6 @@ def week(column, dialect: str):
     return sa.func.date(column, "-6 days", "weekday 1")
 
 
-def hour(column, dialect: str):
-    if dialect == "postgresql":
-        return sa.cast(sa.extract("hour", sa.func.timezone("UTC", column)), sa.Integer)
-    return sa.cast(sa.func.strftime("%H", column), sa.Integer)
-
-
-def days_between(later, earlier, dialect: str):
-    """Whole days from ``earlier`` to ``later`` (both time stamps)."""
-    if dialect == "postgresql":
-        return sa.cast(sa.func.floor(sa.extract("epoch", later - earlier) / 86400), sa.Integer)
-    return sa.cast(sa.func.julianday(later) - sa.func.julianday(earlier), sa.Integer)
-
-
 def cohort_name():
     return sa.func.coalesce(cohorts.c.name, NO_COHORT).label("cohort")
 
@@ -71,7 +63,8 @@ def with_cohort(select: sa.Select, filters: Filters) -> sa.Select:
 
 def frame(conn, statement, columns: list[str] | None = None) -> pd.DataFrame:
     result = conn.execute(statement)
-    return pd.DataFrame(result.all(), columns=columns or list(result.keys()))
+    # Plain tuples: pandas probes every Row for namedtuple fields, which cost more than the query.
+    return pd.DataFrame([tuple(row) for row in result], columns=columns or list(result.keys()))
 
 
 def in_range(column, filters: Filters) -> list:
@@ -96,36 +89,79 @@ def from_messages(*columns) -> sa.Select:
             .join(participants, participants.c.research_id == conversations.c.research_id))
 
 
-def is_question():
-    """A participant's question: a user message that is not their answer to the check-in card
-    (stored as a message with input "checkin" so the conversation reads as it happened)."""
-    return sa.and_(messages.c.role == "user", messages.c.input.is_distinct_from("checkin"))
+def from_question_days(filters: Filters, dialect: str, counts: tuple[str, ...] = (), first_day=None):
+    """The question rollup's rows (``paco.services.rollups``: stored, and newer messages live) from
+    ``first_day`` (default: the range's first day) to the range's last, with their participant and
+    cohort, the participant filters applied; only the ``counts`` named are read. Returns the rows'
+    subquery and a ``select(*columns)`` over them; group by what the panel shows, sum the counts,
+    count distinct keys."""
+    first = filters.first_day if first_day is None else first_day
+    rows = current_question_days(dialect, first, filters.last_day, counts)
+
+    def select(*columns) -> sa.Select:
+        return with_cohort(sa.select(*columns).select_from(rows)
+                           .join(participants, participants.c.id == rows.c.research_key), filters).where(
+            rows.c.day >= first, rows.c.day <= filters.last_day)
+    return rows, select
 
 
-def count_if(condition):
-    return sa.func.sum(sa.case((condition, 1), else_=0))
+def from_cohort_days(filters: Filters, dialect: str, counts: tuple[str, ...]):
+    """The cohort rollup's rows (per day, cohort and participant status, with newer messages live)
+    in the range, filtered, with the cohort's name: for the charts that count by cohort. Returns
+    the rows' subquery and a ``select(*columns)`` over them; sum the counts."""
+    rows = current_cohort_days(dialect, filters.first_day, filters.last_day, counts)
+
+    def select(*columns) -> sa.Select:
+        query = (sa.select(*columns).select_from(rows).outerjoin(cohorts, cohorts.c.id == rows.c.cohort_key)
+                 .where(rows.c.day >= filters.first_day, rows.c.day <= filters.last_day))
+        if filters.cohorts:
+            query = query.where(rows.c.cohort_key.in_(filters.cohorts))
+        if filters.statuses:
+            query = query.where(rows.c.status.in_(filters.statuses))
+        return query
+    return rows, select
 
 
-def floor_to(value, step: int, dialect: str):
-    """``value`` rounded down to a multiple of ``step`` (values are never negative)."""
+def iso_days(table: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Date columns as 'YYYY-MM-DD' text (what the tables and charts show on both engines)."""
+    for name in columns:
+        table[name] = table[name].map(lambda d: d.isoformat() if hasattr(d, "isoformat") else d)
+    return table
+
+
+EPOCH = date(1970, 1, 1)
+FIRST_MONDAY = 4  # 1970-01-05, as a day number
+
+
+def day_number(day, dialect: str):
+    """A date as its number of days since 1970-01-01: integer arithmetic, where SQLite's date
+    functions parse text on every row."""
     if dialect == "postgresql":
-        return sa.func.floor(value / step) * step
-    return sa.cast(value / step, sa.Integer) * step
+        return day - sa.literal(EPOCH, sa.Date)
+    return sa.cast(sa.func.julianday(day), sa.Integer) - 2440587  # julianday('1970-01-01') is 2440587.5
 
 
-def ms_bin(column, dialect: str):
-    """Latency bins: 10 ms below 1 s, 100 ms below 10 s, 1 s above. Percentiles are read from
-    these counts, so that only bins (not every turn) leave the database."""
-    return sa.case((column < 1000, floor_to(column, 10, dialect)),
-                   (column < 10000, floor_to(column, 100, dialect)),
-                   else_=floor_to(column, 1000, dialect))
+def week_number(day, dialect: str):
+    """The day number of the Monday that starts a date's week (dates from 1970-01-05 on)."""
+    n = day_number(day, dialect)
+    return n - (n - FIRST_MONDAY) % 7
 
 
-def binned_percentile(bins: pd.DataFrame, q: float, value: str = "bin", count: str = "n") -> float | None:
-    """The nearest-rank percentile (the smallest bin with at least ``q`` of the counts at or below it)."""
-    if bins.empty or bins[count].sum() == 0:
-        return None
-    ordered = bins.sort_values(value)
-    needed = -(-q * ordered[count].sum() // 1)  # ceil
-    cumulative = ordered[count].cumsum()
-    return float(ordered.loc[cumulative >= needed, value].iloc[0])
+def iso_day_numbers(table: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Day numbers (day_number, week_number) as 'YYYY-MM-DD' text."""
+    for name in columns:
+        table[name] = pd.to_datetime(table[name].astype("int64"), unit="D").dt.strftime("%Y-%m-%d")
+    return table
+
+
+def filtered_participants(filters: Filters, dialect: str, enrolled_by_end: bool = False):
+    """The participants the filters keep, once (a materialised CTE: joined to many rows, not
+    re-evaluated for each): ``id``, ``research_id``, ``cohort`` (its name) and ``enrolled_day``
+    (a day number). ``enrolled_by_end``: only those enrolled by the end of the range."""
+    enrolled = sa.func.coalesce(participants.c.enrolled_at, participants.c.created_at)
+    query = with_cohort(sa.select(participants.c.id, participants.c.research_id, cohort_name(),
+                                  day_number(utc_day(enrolled, dialect), dialect).label("enrolled_day"))
+                        .select_from(participants), filters)
+    if enrolled_by_end:
+        query = query.where(enrolled < filters.until)
+    return query.cte("filtered_participants").prefix_with("MATERIALIZED")

@@ -12,7 +12,16 @@ from paco.models import AdherenceRecord
 from .. import figures
 from ..filters import Filters
 from ..model import Dashboard, Panel
-from ..sql import cohort_name, frame, from_messages, in_range, is_question, messages, participants, week, with_cohort
+from ..sql import (
+    cohort_name,
+    filtered_participants,
+    frame,
+    from_question_days,
+    iso_day_numbers,
+    participants,
+    week_number,
+    with_cohort,
+)
 from ..suppression import suppress
 from . import adherence_checkins
 
@@ -52,25 +61,30 @@ def _dated(filters: Filters) -> list:
     return [records.c.date >= filters.first_day, records.c.date <= filters.last_day]
 
 
-def _joined(*columns) -> sa.Select:
-    return sa.select(*columns).select_from(records).join(participants,
-                                                         participants.c.research_id == records.c.research_id)
+def _records(conn, filters: Filters):
+    """SELECT over the range's records with their (filtered) participant as ``people``."""
+    people = filtered_participants(filters, conn.dialect.name)
+    return people, lambda *columns: (sa.select(*columns).select_from(records)
+                                     .join(people, people.c.research_id == records.c.research_id)
+                                     .where(*_dated(filters)))
 
 
 def over_time(conn, filters: Filters) -> pd.DataFrame:
-    cohort, bucket = cohort_name(), week(records.c.date, conn.dialect.name).label("week")
-    return frame(conn, with_cohort(_joined(
-        bucket, cohort, records.c.measure, sa.func.count(sa.distinct(records.c.research_id)).label("participants"),
-        sa.func.avg(records.c.value).label("mean")), filters)
-        .where(*_dated(filters)).group_by(bucket, cohort, records.c.measure).order_by(bucket, cohort, records.c.measure)
-    ).round({"mean": 3})
+    people, select = _records(conn, filters)
+    bucket = week_number(records.c.date, conn.dialect.name).label("week")
+    table = frame(conn, select(bucket, people.c.cohort, records.c.measure,
+                               sa.func.count(sa.distinct(records.c.research_id)).label("participants"),
+                               sa.func.avg(records.c.value).label("mean"))
+                  .group_by(bucket, people.c.cohort, records.c.measure)
+                  .order_by(bucket, people.c.cohort, records.c.measure))
+    return iso_day_numbers(table, "week").round({"mean": 3})
 
 
 def adherent_share(conn, filters: Filters) -> pd.DataFrame:
-    cohort, bucket = cohort_name(), week(records.c.date, conn.dialect.name).label("week")
-    person_week = (with_cohort(_joined(records.c.research_id, bucket, cohort,
-                                       sa.func.avg(records.c.value).label("mean")), filters)
-                   .where(*_dated(filters)).group_by(records.c.research_id, bucket, cohort).subquery())
+    people, select = _records(conn, filters)
+    bucket = week_number(records.c.date, conn.dialect.name).label("week")
+    person_week = (select(records.c.research_id, bucket, people.c.cohort, sa.func.avg(records.c.value).label("mean"))
+                   .group_by(records.c.research_id, bucket, people.c.cohort).subquery())
     table = frame(conn, sa.select(person_week.c.week, person_week.c.cohort,
                                   sa.func.count().label("participants"),
                                   sa.func.sum(sa.case((person_week.c.mean >= ADHERENT, 1), else_=0)).label("adherent"))
@@ -78,17 +92,17 @@ def adherent_share(conn, filters: Filters) -> pd.DataFrame:
                   .order_by(person_week.c.week, person_week.c.cohort))
     table["adherent"] = table["adherent"].astype(int)
     table["share_adherent"] = (table["adherent"] / table["participants"]).round(3)
-    return table
+    return iso_day_numbers(table, "week")
 
 
 def engagement_vs_adherence(conn, filters: Filters) -> pd.DataFrame:
-    cohort = cohort_name()
-    adherence = frame(conn, with_cohort(_joined(
-        records.c.research_id, cohort, sa.func.avg(records.c.value).label("mean_adherence")),
-        filters).where(*_dated(filters)).group_by(records.c.research_id, cohort)).round({"mean_adherence": 3})
-    asked = frame(conn, with_cohort(from_messages(participants.c.research_id.label("research_id"),
-                                                  sa.func.count().label("questions")), filters)
-                  .where(is_question(), *in_range(messages.c.created_at, filters))
+    people, select = _records(conn, filters)
+    adherence = frame(conn, select(records.c.research_id, people.c.cohort,
+                                   sa.func.avg(records.c.value).label("mean_adherence"))
+                      .group_by(records.c.research_id, people.c.cohort)).round({"mean_adherence": 3})
+    rows, select = from_question_days(filters, conn.dialect.name, ("questions",))
+    asked = frame(conn, select(participants.c.research_id.label("research_id"),
+                               sa.func.sum(rows.c.questions).label("questions"))
                   .group_by(participants.c.research_id))
     table = adherence.merge(asked, on="research_id", how="left").fillna({"questions": 0})
     table["questions"] = table["questions"].astype(int)

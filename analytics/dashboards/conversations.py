@@ -19,9 +19,12 @@ from ..sql import (
     conversations,
     count_if,
     frame,
+    from_cohort_days,
     from_messages,
+    from_question_days,
     in_range,
     is_question,
+    iso_days,
     messages,
     participants,
     week,
@@ -31,6 +34,7 @@ from ..suppression import suppress
 
 TITLE = "Conversations"
 RECENT = 50
+TOPIC_COUNTS = tuple(f"topic_{t}" for t in TOPICS)
 
 
 def build(conn, filters: Filters) -> Dashboard:
@@ -52,7 +56,7 @@ def build(conn, filters: Filters) -> Dashboard:
               figures.bars(flags, "rule", "questions", series="cohort", y_title="questions", horizontal=True),
               note="Questions a safety layer flagged: the rules, or the classifier beside the answer. A "
                    "question in a classifier row was missed by the rules (read it to improve them)."),
-        Panel("recent", f"Latest conversations in the range (at most {RECENT})", recent(conn, filters), None,
+        Panel("recent", f"Latest conversations started in the range (at most {RECENT})", recent(conn, filters), None,
               links={"conversation_id": "transcript", "research_id": "participant"}),
     ], intro="Topics come from a small rule set applied when a question is stored.")
 
@@ -62,22 +66,26 @@ def _label(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _topic_sums(conn, filters: Filters, key) -> pd.DataFrame:
+    """Questions by ``key`` (a column over the rows) and topic, long form."""
+    rows, select = from_cohort_days(filters, conn.dialect.name, TOPIC_COUNTS)
+    column = key(rows)
+    sums = frame(conn, select(column, *(sa.func.sum(rows.c[f"topic_{t}"]).label(t) for t in TOPICS))
+                 .group_by(column))
+    return sums.melt(id_vars=column.name, var_name="topic", value_name="questions")
+
+
 def topics_by_week(conn, filters: Filters) -> pd.DataFrame:
-    bucket = week(messages.c.created_at, conn.dialect.name).label("week")
-    topic = sa.func.coalesce(messages.c.topic, "other").label("topic")
-    rows = frame(conn, with_cohort(from_messages(bucket, topic, sa.func.count().label("questions")), filters)
-                 .where(is_question(), *in_range(messages.c.created_at, filters))
-                 .group_by(bucket, topic).order_by(bucket, topic))
-    return _label(rows)
+    dialect = conn.dialect.name
+    table = _topic_sums(conn, filters, lambda rows: week(rows.c.day, dialect).label("week"))
+    table = iso_days(table[table["questions"] > 0].copy(), "week").astype({"questions": int})
+    return _label(table.sort_values(["week", "topic"]).reset_index(drop=True))
 
 
 def topics_by_cohort(conn, filters: Filters) -> pd.DataFrame:
-    cohort, topic = cohort_name(), sa.func.coalesce(messages.c.topic, "other").label("topic")
-    rows = frame(conn, with_cohort(from_messages(cohort, topic, sa.func.count().label("questions")), filters)
-                 .where(is_question(), *in_range(messages.c.created_at, filters))
-                 .group_by(cohort, topic))
+    counted = _topic_sums(conn, filters, lambda rows: cohort_name())
     grid = pd.MultiIndex.from_product([cohort_list(conn, filters), list(TOPICS)], names=["cohort", "topic"])
-    table = pd.DataFrame(index=grid).reset_index().merge(rows, on=["cohort", "topic"], how="left")
+    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["cohort", "topic"], how="left")
     table = table.fillna({"questions": 0}).astype({"questions": int})
     totals = table.groupby("cohort")["questions"].transform("sum")
     table["share"] = (table["questions"] / totals.where(totals > 0)).round(3)
@@ -85,12 +93,11 @@ def topics_by_cohort(conn, filters: Filters) -> pd.DataFrame:
 
 
 def questions_per_conversation(conn, filters: Filters) -> pd.DataFrame:
+    rows, select = from_question_days(filters, conn.dialect.name, ("questions",))
     cohort = cohort_name()
-    rows = frame(conn, with_cohort(from_messages(
-        cohort, sa.func.count(sa.distinct(messages.c.conversation_id)).label("conversations"),
-        sa.func.count().label("questions")), filters)
-        .where(is_question(), *in_range(messages.c.created_at, filters)).group_by(cohort))
-    table = pd.DataFrame({"cohort": cohort_list(conn, filters)}).merge(rows, on="cohort", how="left")
+    counted = frame(conn, select(cohort, sa.func.count(sa.distinct(rows.c.conversation_key)).label("conversations"),
+                                 sa.func.sum(rows.c.questions).label("questions")).group_by(cohort))
+    table = pd.DataFrame({"cohort": cohort_list(conn, filters)}).merge(counted, on="cohort", how="left")
     table = table.fillna(0).astype({"conversations": int, "questions": int})
     table["mean_questions"] = (table["questions"] / table["conversations"].where(table["conversations"] > 0)).round(2)
     return table
@@ -108,18 +115,26 @@ def escalations(conn, filters: Filters) -> pd.DataFrame:
 
 
 def recent(conn, filters: Filters) -> pd.DataFrame:
-    cohort = cohort_name()
-    rows = frame(conn, with_cohort(
-        from_messages(conversations.c.conversation_id, participants.c.research_id, cohort,
-                      sa.func.min(messages.c.created_at).label("started"),
-                      count_if(is_question()).label("questions"),
-                      count_if(sa.and_(messages.c.role == "user", messages.c.safety_category.is_not(None)))
-                      .label("escalations")), filters)
-        .where(*in_range(messages.c.created_at, filters))
-        .group_by(conversations.c.conversation_id, participants.c.research_id, cohort)
-        .order_by(sa.func.min(messages.c.created_at).desc()).limit(RECENT))
-    rows["started"] = rows["started"].map(lambda t: t.strftime("%Y-%m-%d %H:%M UTC"))
-    return rows
+    """The latest conversations started in the range, with their questions and escalations."""
+    started = (with_cohort(sa.select(conversations.c.id, conversations.c.conversation_id, participants.c.research_id,
+                                     cohort_name(), conversations.c.created_at)
+                           .select_from(conversations)
+                           .join(participants, participants.c.research_id == conversations.c.research_id), filters)
+               .where(*in_range(conversations.c.created_at, filters))
+               .order_by(conversations.c.created_at.desc(), conversations.c.id.desc()).limit(RECENT).subquery())
+    counted = (sa.select(messages.c.conversation_id, count_if(is_question()).label("questions"),
+                         count_if(sa.and_(messages.c.role == "user", messages.c.safety_category.is_not(None)))
+                         .label("escalations"))
+               .where(messages.c.conversation_id.in_(sa.select(started.c.conversation_id)))
+               .group_by(messages.c.conversation_id).subquery())
+    table = frame(conn, sa.select(started.c.conversation_id, started.c.research_id, started.c.cohort,
+                                  started.c.created_at.label("started"),
+                                  sa.func.coalesce(counted.c.questions, 0).label("questions"),
+                                  sa.func.coalesce(counted.c.escalations, 0).label("escalations"))
+                  .select_from(started).outerjoin(counted, counted.c.conversation_id == started.c.conversation_id)
+                  .order_by(started.c.created_at.desc(), started.c.id.desc()))
+    table["started"] = table["started"].map(lambda t: t.strftime("%Y-%m-%d %H:%M UTC"))
+    return table.astype({"questions": int, "escalations": int})
 
 
 def transcript(conn, conversation_id: str) -> dict:

@@ -2,8 +2,13 @@
 per conversation and by time of day, by cohort."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 import sqlalchemy as sa
+
+from paco.models.rollups import HOURS
+from paco.services.rollups import current_question_days
 
 from .. import figures
 from ..filters import Filters
@@ -11,17 +16,11 @@ from ..model import Dashboard, Panel
 from ..sql import (
     cohort_list,
     cohort_name,
-    conversations,
-    day,
-    days_between,
+    day_number,
+    filtered_participants,
     frame,
-    from_messages,
-    hour,
-    in_range,
-    is_question,
-    messages,
-    participants,
-    with_cohort,
+    from_cohort_days,
+    iso_days,
 )
 from ..suppression import suppress
 
@@ -30,6 +29,7 @@ RETENTION_WEEKS = 12
 PER_PARTICIPANT_BINS = [(0, 0, "0"), (1, 4, "1-4"), (5, 9, "5-9"), (10, 19, "10-19"), (20, 49, "20-49"),
                         (50, 99, "50-99"), (100, None, "100+")]
 LONGEST = 10  # conversations of this many questions or more share one bar
+HOUR_COUNTS = tuple(f"h{h:02d}" for h in HOURS)
 
 
 def build(conn, filters: Filters) -> Dashboard:
@@ -43,15 +43,16 @@ def build(conn, filters: Filters) -> Dashboard:
     return Dashboard("engagement", TITLE, [
         Panel("questions_per_day", "Questions per day", shown[["day", "cohort", "questions"]],
               figures.lines(shown, "day", "questions", "cohort", "questions")),
-        Panel("conversations_per_day", "Conversations started per day", shown[["day", "cohort", "conversations"]],
-              figures.lines(shown, "day", "conversations", "cohort", "conversations")),
+        Panel("conversations_per_day", "Conversations per day", shown[["day", "cohort", "conversations"]],
+              figures.lines(shown, "day", "conversations", "cohort", "conversations"),
+              note="Conversations in which the participant asked at least one question that day."),
         Panel("per_participant", "Questions per participant", spread,
               figures.bars(spread, "questions", "participants", series="cohort", y_title="participants"),
               note="Every participant enrolled by the end of the range, including those who asked nothing."),
         Panel("retention", "Retention: share active by week since enrolment", retained,
               figures.lines(retained, "week", "share_active", "cohort", "share active"),
-              note="Week 0 is the first seven days after enrolment; a participant counts for a week once the "
-                   "whole week has passed. All dates, not only the range."),
+              note="Week 0 is the day of enrolment and the six days after it (UTC days); a participant counts "
+                   "for a week once the whole week has passed. All dates, not only the range."),
         Panel("conversation_length", "Questions per conversation", lengths,
               figures.bars(lengths, "questions", "conversations", series="cohort", y_title="conversations"),
               note=f"{LONGEST} means {LONGEST} or more."),
@@ -61,89 +62,89 @@ def build(conn, filters: Filters) -> Dashboard:
 
 
 def per_day(conn, filters: Filters) -> pd.DataFrame:
-    dialect, cohort = conn.dialect.name, cohort_name()
-    bucket = day(messages.c.created_at, dialect).label("day")
-    questions = frame(conn, with_cohort(from_messages(bucket, cohort, sa.func.count().label("questions")), filters)
-                      .where(is_question(), *in_range(messages.c.created_at, filters))
-                      .group_by(bucket, cohort))
-    started = day(conversations.c.created_at, dialect).label("day")
-    talks = frame(conn, with_cohort(
-        sa.select(started, cohort, sa.func.count().label("conversations")).select_from(conversations)
-        .join(participants, participants.c.research_id == conversations.c.research_id), filters)
-        .where(*in_range(conversations.c.created_at, filters)).group_by(started, cohort))
+    rows, select = from_cohort_days(filters, conn.dialect.name, ("questions",))
+    cohort = cohort_name()
+    counted = iso_days(frame(conn, select(rows.c.day, cohort, sa.func.sum(rows.c.questions).label("questions"),
+                                          sa.func.sum(rows.c.conversations).label("conversations"))
+                             .group_by(rows.c.day, cohort)), "day")
     days = pd.date_range(filters.first_day, filters.last_day, freq="D").strftime("%Y-%m-%d")
     grid = pd.MultiIndex.from_product([days, cohort_list(conn, filters)], names=["day", "cohort"])
-    table = (pd.DataFrame(index=grid).reset_index()
-             .merge(questions, on=["day", "cohort"], how="left").merge(talks, on=["day", "cohort"], how="left"))
+    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["day", "cohort"], how="left")
     return table.fillna({"questions": 0, "conversations": 0}).astype({"questions": int, "conversations": int})
 
 
 def per_participant(conn, filters: Filters) -> pd.DataFrame:
-    cohort = cohort_name()
-    asked = (from_messages(participants.c.research_id, sa.func.count().label("n"))
-             .where(is_question(), *in_range(messages.c.created_at, filters))
-             .group_by(participants.c.research_id).subquery())
+    dialect = conn.dialect.name
+    rows = current_question_days(dialect, filters.first_day, filters.last_day, ("questions",))
+    asked = (sa.select(rows.c.research_key, sa.func.sum(rows.c.questions).label("n"))
+             .where(rows.c.day >= filters.first_day, rows.c.day <= filters.last_day)
+             .group_by(rows.c.research_key).subquery())
+    people = filtered_participants(filters, dialect, enrolled_by_end=True)
     n = sa.func.coalesce(asked.c.n, 0)
     bucket = sa.case(*[(n <= high if high is not None else sa.true(), label)
                        for low, high, label in PER_PARTICIPANT_BINS]).label("questions")
-    rows = frame(conn, with_cohort(
-        sa.select(bucket, cohort, sa.func.count().label("participants")).select_from(participants)
-        .outerjoin(asked, asked.c.research_id == participants.c.research_id), filters)
-        .where(sa.func.coalesce(participants.c.enrolled_at, participants.c.created_at) < filters.until)
-        .group_by(bucket, cohort))
+    counted = frame(conn, sa.select(bucket, people.c.cohort, sa.func.count().label("participants"))
+                    .select_from(people).outerjoin(asked, asked.c.research_key == people.c.id)
+                    .group_by(bucket, people.c.cohort))
     order = [label for _, _, label in PER_PARTICIPANT_BINS]
     grid = pd.MultiIndex.from_product([order, cohort_list(conn, filters)], names=["questions", "cohort"])
-    table = pd.DataFrame(index=grid).reset_index().merge(rows, on=["questions", "cohort"], how="left")
+    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["questions", "cohort"], how="left")
     return table.fillna({"participants": 0}).astype({"participants": int})
 
 
 def retention(conn, filters: Filters) -> pd.DataFrame:
-    dialect, cohort = conn.dialect.name, cohort_name()
-    enrolled = sa.func.coalesce(participants.c.enrolled_at, participants.c.created_at)
-    # Floor division: a cast to integer rounds on PostgreSQL (3.9 weeks would read as week 4).
-    week = (days_between(messages.c.created_at, enrolled, dialect) // 7).label("week")
-    active = frame(conn, with_cohort(from_messages(
-        week, cohort, sa.func.count(sa.distinct(participants.c.research_id)).label("active")), filters)
-        .where(is_question(), messages.c.created_at < filters.until)
-        .group_by(week, cohort))
+    """Weeks are counted in whole UTC days from the day of enrolment (week 0: that day and the six
+    after it), over every date up to the range's end."""
+    dialect = conn.dialect.name
+    rows = current_question_days(dialect, None, filters.last_day, ())
+    people = filtered_participants(filters, dialect, enrolled_by_end=True)
+    since_enrolment = day_number(rows.c.day, dialect) - people.c.enrolled_day
+    week = (since_enrolment // 7).label("week")
+    active = frame(conn, sa.select(week, people.c.cohort,
+                                   sa.func.count(sa.distinct(rows.c.research_key)).label("active"))
+                   .select_from(rows).join(people, people.c.id == rows.c.research_key)
+                   .where(rows.c.day <= filters.last_day, since_enrolment >= 0).group_by(week, people.c.cohort))
     # Whole weeks each participant has been enrolled for, by the end of the range.
-    weeks_in = (days_between(sa.literal(filters.until, participants.c.created_at.type), enrolled, dialect)
-                // 7).label("weeks_in")
-    eligible = frame(conn, with_cohort(
-        sa.select(weeks_in, cohort, sa.func.count().label("n")).select_from(participants), filters)
-        .where(enrolled < filters.until).group_by(weeks_in, cohort))
-    rows = []
+    end = day_number(sa.literal(filters.last_day + timedelta(days=1), sa.Date), dialect)
+    weeks_in = ((end - people.c.enrolled_day) // 7).label("weeks_in")
+    eligible = frame(conn, sa.select(weeks_in, people.c.cohort, sa.func.count().label("n")).select_from(people)
+                     .group_by(weeks_in, people.c.cohort))
+    out = []
     for name in cohort_list(conn, filters):
         mine = eligible[eligible["cohort"] == name]
         for w in range(RETENTION_WEEKS + 1):
             n = int(mine.loc[mine["weeks_in"] > w, "n"].sum())  # week w is over for them
             hit = active[(active["cohort"] == name) & (active["week"] == w)]["active"]
-            rows.append({"cohort": name, "week": w, "active": int(hit.iloc[0]) if len(hit) else 0, "eligible": n})
-    table = pd.DataFrame(rows, columns=["cohort", "week", "active", "eligible"])
+            out.append({"cohort": name, "week": w, "active": int(hit.iloc[0]) if len(hit) else 0, "eligible": n})
+    table = pd.DataFrame(out, columns=["cohort", "week", "active", "eligible"])
     table["share_active"] = (table["active"] / table["eligible"].where(table["eligible"] > 0)).round(3)
     return table
 
 
 def conversation_length(conn, filters: Filters) -> pd.DataFrame:
-    cohort = cohort_name()
-    lengths = (with_cohort(from_messages(messages.c.conversation_id, cohort, sa.func.count().label("n")), filters)
-               .where(is_question(), *in_range(messages.c.created_at, filters))
-               .group_by(messages.c.conversation_id, cohort).subquery())
+    dialect = conn.dialect.name
+    rows = current_question_days(dialect, filters.first_day, filters.last_day, ("questions",))
+    lengths = (sa.select(rows.c.conversation_key, rows.c.research_key, sa.func.sum(rows.c.questions).label("n"))
+               .where(rows.c.day >= filters.first_day, rows.c.day <= filters.last_day)
+               .group_by(rows.c.conversation_key, rows.c.research_key).subquery())
+    people = filtered_participants(filters, dialect, enrolled_by_end=True)
     capped = sa.case((lengths.c.n >= LONGEST, LONGEST), else_=lengths.c.n).label("questions")
-    rows = frame(conn, sa.select(capped, lengths.c.cohort, sa.func.count().label("conversations"))
-                 .group_by(capped, lengths.c.cohort))
+    counted = frame(conn, sa.select(capped, people.c.cohort, sa.func.count().label("conversations"))
+                    .select_from(lengths).join(people, people.c.id == lengths.c.research_key)
+                    .group_by(capped, people.c.cohort))
     grid = pd.MultiIndex.from_product([range(1, LONGEST + 1), cohort_list(conn, filters)],
                                       names=["questions", "cohort"])
-    table = pd.DataFrame(index=grid).reset_index().merge(rows, on=["questions", "cohort"], how="left")
+    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["questions", "cohort"], how="left")
     return table.fillna({"conversations": 0}).astype({"conversations": int})
 
 
 def time_of_day(conn, filters: Filters) -> pd.DataFrame:
+    rows, select = from_cohort_days(filters, conn.dialect.name, HOUR_COUNTS)
     cohort = cohort_name()
-    bucket = hour(messages.c.created_at, conn.dialect.name).label("hour")
-    rows = frame(conn, with_cohort(from_messages(bucket, cohort, sa.func.count().label("questions")), filters)
-                 .where(is_question(), *in_range(messages.c.created_at, filters))
-                 .group_by(bucket, cohort))
+    sums = frame(conn, select(cohort, *(sa.func.sum(rows.c[name]).label(str(h)) for h, name in zip(HOURS, HOUR_COUNTS)))
+                 .group_by(cohort))
+    counted = sums.melt(id_vars="cohort", var_name="hour", value_name="questions")
+    counted["hour"] = counted["hour"].astype(int)
     grid = pd.MultiIndex.from_product([range(24), cohort_list(conn, filters)], names=["hour", "cohort"])
-    table = pd.DataFrame(index=grid).reset_index().merge(rows, on=["hour", "cohort"], how="left")
+    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["hour", "cohort"], how="left")
     return table.fillna({"questions": 0}).astype({"questions": int})

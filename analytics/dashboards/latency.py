@@ -1,31 +1,23 @@
 """Latency: time to first token, first audio and whole turn per day and by provider/model (p50,
 p95), speech time and audio-cache hits, error and fallback rates. Percentiles are nearest-rank
-over latency bins (10 ms below 1 s, 100 ms below 10 s) counted in the database."""
+over latency bins (10 ms below 1 s, 100 ms below 10 s) counted in the database.
+
+Latency is PaCo's, not a participant's: this page reads the turn rollups (paco.models.rollups),
+which have no participant key, so only the date range applies to it."""
 from __future__ import annotations
 
 import pandas as pd
 import sqlalchemy as sa
 
-from paco.models import TurnMetrics
+from paco.services.rollups import current_latency_bins, current_turn_days
 
 from .. import figures
 from ..filters import Filters
 from ..model import Dashboard, Panel
-from ..sql import (
-    binned_percentile,
-    count_if,
-    day,
-    frame,
-    from_messages,
-    in_range,
-    messages,
-    ms_bin,
-    with_cohort,
-)
+from ..sql import frame, iso_days
 from ..suppression import suppress
 
 TITLE = "Latency"
-metrics = TurnMetrics.__table__
 MEASURES = {"first_token_ms": "first token", "first_audio_ms": "first audio", "total_ms": "whole turn",
             "tts_ms": "speech (TTS)"}
 
@@ -59,73 +51,81 @@ def build(conn, filters: Filters) -> Dashboard:
               figures.lines(fault_plot, "day", "value", "rate", "share of turns"),
               note="Failed: no answer. Fallback: the first provider failed and another answered. "
                    "TTS errors: at least one sentence could not be spoken."),
-    ], intro="How fast PaCo answers and speaks, and how often something fails.")
+    ], intro="How fast PaCo answers and speaks, and how often something fails. Only the date range "
+             "applies here: latency is PaCo's, not a cohort's or a participant status's.")
 
 
-def _turns(*columns) -> sa.Select:
-    return from_messages(*columns).join(metrics, metrics.c.message_id == messages.c.id)
+def _in_range(rows, filters: Filters) -> list:
+    return [rows.c.day >= filters.first_day, rows.c.day <= filters.last_day]
 
 
-def _bins(conn, filters: Filters, column, *keys) -> pd.DataFrame:
-    dialect = conn.dialect.name
-    bucket = ms_bin(column, dialect).label("bin")
-    return frame(conn, with_cohort(_turns(*keys, bucket, sa.func.count().label("n")), filters)
-                 .where(column.is_not(None), *in_range(metrics.c.created_at, filters))
-                 .group_by(*keys, bucket))
+def _bins(conn, filters: Filters, measures: list[str], *keys: str) -> pd.DataFrame:
+    """Latency bins summed over ``keys`` (of day, provider, model) and measure, in the range."""
+    rows = current_latency_bins(conn.dialect.name)
+    columns = [rows.c[k] for k in keys]
+    table = frame(conn, sa.select(*columns, rows.c.measure, rows.c.bin, sa.func.sum(rows.c.n).label("n"))
+                  .where(rows.c.measure.in_(measures), *_in_range(rows, filters))
+                  .group_by(*columns, rows.c.measure, rows.c.bin)).astype({"n": int, "bin": float})
+    return iso_days(table, "day") if "day" in keys else table
 
 
 def _summarise(bins: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    rows = []
-    for key, part in bins.groupby(keys, sort=True):
-        key = key if isinstance(key, tuple) else (key,)
-        rows.append({**dict(zip(keys, key)), "turns": int(part["n"].sum()),
-                     "p50_ms": binned_percentile(part, 0.5), "p95_ms": binned_percentile(part, 0.95)})
-    return pd.DataFrame(rows, columns=[*keys, "turns", "p50_ms", "p95_ms"])
+    """Turns, p50 and p95 per ``keys`` (nearest rank over the bins: the smallest bin with at least
+    that share of the turns at or below it)."""
+    if bins.empty:
+        return pd.DataFrame(columns=[*keys, "turns", "p50_ms", "p95_ms"])
+    ordered = bins.sort_values([*keys, "bin"], ignore_index=True)
+    groups = ordered.groupby(keys, sort=True)
+    ordered["cumulative"] = groups["n"].cumsum()
+    ordered["total"] = groups["n"].transform("sum")
+    table = groups["n"].sum().rename("turns").reset_index()
+    for q, name in ((0.5, "p50_ms"), (0.95, "p95_ms")):
+        needed = -(-q * ordered["total"] // 1)  # ceil
+        reached = ordered[ordered["cumulative"] >= needed].groupby(keys, sort=True)["bin"].first()
+        table = table.merge(reached.rename(name).reset_index(), on=keys, how="left")
+    table["turns"] = table["turns"].astype(int)
+    return table[[*keys, "turns", "p50_ms", "p95_ms"]]
 
 
 def per_day(conn, filters: Filters, names: list[str]) -> pd.DataFrame:
-    bucket = day(metrics.c.created_at, conn.dialect.name).label("day")
-    parts = []
-    for name in names:
-        summary = _summarise(_bins(conn, filters, metrics.c[name], bucket), ["day"])
-        parts.append(summary.assign(measure=MEASURES[name]))
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    bins = _bins(conn, filters, names, "day")
+    table = _summarise(bins, ["day", "measure"])
+    table["measure"] = table["measure"].map(MEASURES)
     return table[["day", "measure", "turns", "p50_ms", "p95_ms"]].sort_values(["day", "measure"], ignore_index=True)
 
 
 def by_provider(conn, filters: Filters) -> pd.DataFrame:
-    provider = sa.func.coalesce(messages.c.provider, "-").label("provider")
-    model = sa.func.coalesce(messages.c.model, "-").label("model")
-    first = _summarise(_bins(conn, filters, metrics.c.first_token_ms, provider, model), ["provider", "model"])
-    whole = _summarise(_bins(conn, filters, metrics.c.total_ms, provider, model), ["provider", "model"])
-    table = first.rename(columns={"p50_ms": "first_token_p50_ms", "p95_ms": "first_token_p95_ms"}).drop(
-        columns="turns").merge(whole.rename(columns={"p50_ms": "total_p50_ms", "p95_ms": "total_p95_ms"}),
-                               on=["provider", "model"], how="outer")
+    bins = _bins(conn, filters, ["first_token_ms", "total_ms"], "provider", "model")
+    summary = _summarise(bins, ["provider", "model", "measure"])
+    first = summary[summary["measure"] == "first_token_ms"].rename(
+        columns={"p50_ms": "first_token_p50_ms", "p95_ms": "first_token_p95_ms"}).drop(columns=["measure", "turns"])
+    whole = summary[summary["measure"] == "total_ms"].rename(
+        columns={"p50_ms": "total_p50_ms", "p95_ms": "total_p95_ms"}).drop(columns="measure")
+    table = first.merge(whole, on=["provider", "model"], how="outer").sort_values(["provider", "model"],
+                                                                                 ignore_index=True)
     table["turns"] = table["turns"].fillna(0).astype(int)
     return table[["provider", "model", "turns", "first_token_p50_ms", "first_token_p95_ms", "total_p50_ms",
                   "total_p95_ms"]]
 
 
+def _turn_counts(conn, filters: Filters, *counts: str) -> pd.DataFrame:
+    rows = current_turn_days(conn.dialect.name)
+    table = frame(conn, sa.select(rows.c.day, *(sa.func.sum(rows.c[c]).label(c) for c in counts))
+                  .where(*_in_range(rows, filters)).group_by(rows.c.day).order_by(rows.c.day))
+    return iso_days(table.astype({c: int for c in counts}), "day")
+
+
 def tts(conn, filters: Filters) -> pd.DataFrame:
-    bucket = day(metrics.c.created_at, conn.dialect.name).label("day")
-    times = _summarise(_bins(conn, filters, metrics.c.tts_ms, bucket), ["day"])
-    hits = frame(conn, with_cohort(_turns(bucket, sa.func.sum(metrics.c.audio_cache_hits).label("hits"),
-                                          sa.func.sum(metrics.c.sentences).label("sentences")), filters)
-                 .where(metrics.c.tts_ms.is_not(None), *in_range(metrics.c.created_at, filters)).group_by(bucket))
+    times = _summarise(_bins(conn, filters, ["tts_ms"], "day").drop(columns="measure"), ["day"])
+    hits = _turn_counts(conn, filters, "tts_hits", "tts_sentences")
     table = times.merge(hits, on="day", how="left")
-    table["cache_hit_ratio"] = (table["hits"] / table["sentences"].where(table["sentences"] > 0)).round(3)
+    table["cache_hit_ratio"] = (table["tts_hits"] / table["tts_sentences"].where(table["tts_sentences"] > 0)).round(3)
     return table[["day", "turns", "p50_ms", "p95_ms", "cache_hit_ratio"]]
 
 
 def errors(conn, filters: Filters) -> pd.DataFrame:
-    bucket = day(metrics.c.created_at, conn.dialect.name).label("day")
-    table = frame(conn, with_cohort(_turns(
-        bucket, sa.func.count().label("turns"), count_if(messages.c.status == "failed").label("failed"),
-        count_if(sa.and_(metrics.c.provider_errors > 0, messages.c.status != "failed")).label("fallback"),
-        count_if(metrics.c.tts_errors > 0).label("tts_errors")), filters)
-        .where(*in_range(metrics.c.created_at, filters)).group_by(bucket).order_by(bucket))
+    table = _turn_counts(conn, filters, "turns", "failed", "fallback", "tts_errors")
     for name in ("failed", "fallback", "tts_errors"):
-        table[name] = table[name].astype(int)
         rate = "tts_error_rate" if name == "tts_errors" else f"{name}_rate"
         table[rate] = (table[name] / table["turns"]).round(4)
     return table

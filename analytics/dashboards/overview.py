@@ -11,18 +11,7 @@ from paco.models import Disclaimer, DisclaimerAcknowledgment
 from .. import figures
 from ..filters import Filters
 from ..model import Dashboard, Panel
-from ..sql import (
-    cohort_list,
-    cohort_name,
-    count_if,
-    frame,
-    from_messages,
-    in_range,
-    is_question,
-    messages,
-    participants,
-    with_cohort,
-)
+from ..sql import cohort_list, cohort_name, frame, from_cohort_days, from_question_days, participants, with_cohort
 from ..suppression import suppress
 
 TITLE = "Overview"
@@ -60,19 +49,16 @@ def summary(conn, filters: Filters) -> pd.DataFrame:
         sa.select(cohort, sa.func.count().label("enrolled")).select_from(participants), filters)
         .where(sa.func.coalesce(participants.c.enrolled_at, participants.c.created_at) < filters.until)
         .group_by(cohort))
-    questions = is_question()
+    dialect = conn.dialect.name
     active = []
     for days in (7, 30):
-        since = filters.until - timedelta(days=days)
-        active.append(frame(conn, with_cohort(from_messages(
-            cohort, sa.func.count(sa.distinct(participants.c.research_id)).label(f"active_{days}d")), filters)
-            .where(questions, messages.c.created_at >= since, messages.c.created_at < filters.until)
-            .group_by(cohort)))
-    asked = frame(conn, with_cohort(from_messages(
-        cohort, sa.func.count().label("questions"), count_if(messages.c.input == "voice").label("voice"),
-        count_if(messages.c.input == "text").label("typed"),
-        count_if(messages.c.safety_category.is_not(None)).label("escalations")), filters)
-        .where(questions, *in_range(messages.c.created_at, filters)).group_by(cohort))
+        rows, select = from_question_days(filters, dialect, first_day=filters.last_day - timedelta(days=days - 1))
+        active.append(frame(conn, select(cohort, sa.func.count(sa.distinct(rows.c.research_key))
+                                         .label(f"active_{days}d")).group_by(cohort)))
+    rows, select = from_cohort_days(filters, dialect, ("questions", "voice", "typed", "escalations"))
+    asked = frame(conn, select(cohort, *(sa.func.sum(rows.c[name]).label(label) for name, label in (
+        ("questions", "questions"), ("voice", "voice"), ("typed", "typed"), ("escalations", "escalations"))))
+        .group_by(cohort))
     acks = DisclaimerAcknowledgment.__table__
     version = current_version(conn)
     acknowledged = frame(conn, with_cohort(

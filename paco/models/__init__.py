@@ -5,6 +5,7 @@ from .chat import Conversation, Message, TurnLease, TurnMetrics
 from .checkins import BARRIERS, CHECKIN_TAKEN, Checkin
 from .consent import Disclaimer, DisclaimerAcknowledgment
 from .participants import PARTICIPANT_STATUSES, Cohort, ResearchID
+from .rollups import TOPIC_KEYS, cohort_days, latency_bins, question_days, rollup_participants, rollup_state, turn_days
 from .staff import STAFF_ROLES, StaffUser
 from .tokens import RevokedToken
 from .types import utcnow
@@ -12,6 +13,7 @@ from .types import utcnow
 __all__ = [
     "ADHERENCE_MEASURES", "AdherenceRecord", "AuditEvent", "BARRIERS", "CHECKIN_TAKEN", "Checkin", "Cohort",
     "Conversation", "Disclaimer", "DisclaimerAcknowledgment", "IMPORT_KINDS", "ImportBatch", "Message",
-    "PARTICIPANT_STATUSES", "ResearchID", "RevokedToken", "STAFF_ROLES", "StaffUser", "TurnLease", "TurnMetrics",
-    "utcnow",
+    "PARTICIPANT_STATUSES", "ResearchID", "RevokedToken", "STAFF_ROLES", "StaffUser", "TOPIC_KEYS", "TurnLease",
+    "TurnMetrics", "cohort_days", "latency_bins", "question_days", "rollup_participants", "rollup_state",
+    "turn_days", "utcnow",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -24,7 +24,8 @@ class Conversation(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     research_id: Mapped[str] = mapped_column(ForeignKey("research_ids.research_id"), nullable=False, index=True)
     conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_ID_MAX_LENGTH), unique=True, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # indexed for the conversations dashboard's latest conversations (migration 0012)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     def __str__(self):
@@ -42,6 +43,9 @@ class Message(db.Model):
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
         # The dashboards count messages per day and role (migration 0007_analytics)
         Index("ix_messages_created_role", "created_at", "role"),
+        # The conversations dashboard's escalations: the flagged few, by date (migration 0012)
+        Index("ix_messages_flagged_created", "created_at", sqlite_where=text("safety_category IS NOT NULL"),
+              postgresql_where=text("safety_category IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

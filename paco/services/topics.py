@@ -12,7 +12,7 @@ import re
 
 import sqlalchemy as sa
 
-from ..models import Message
+from ..models import TOPIC_KEYS, Message
 
 # Order is priority. "other" is what no rule matched.
 _RULES: dict[str, tuple[str, ...]] = {
@@ -45,6 +45,8 @@ _RULES: dict[str, tuple[str, ...]] = {
     ),
 }
 TOPICS: tuple[str, ...] = (*_RULES, "other")
+# The dashboards' rollup has a column per topic: a new rule needs one there (and a migration).
+assert set(TOPICS) == set(TOPIC_KEYS), "paco.models.rollups.TOPIC_KEYS must name every topic"
 TOPIC_LABELS = {"side_effects": "Side effects", "medications": "Medications", "smoking": "Smoking",
                 "diet": "Diet", "walking_exercise": "Walking / exercise", "symptoms": "Symptoms", "other": "Other"}
 TOPIC_MAX_LENGTH = 20

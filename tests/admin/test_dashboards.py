@@ -140,3 +140,18 @@ def test_the_audit_dataset_is_for_admins_only(jan, signed_in, role, allowed):
     assert ('<option value="audit"' in page) == allowed
     response = _export(site, "overview", "audit", "csv")
     assert response.status_code == (200 if allowed else 403)
+
+
+def test_a_dashboard_view_rolls_up_what_is_new(jan, signed_in):
+    """Each view rolls a step of what is new into the rollups (paco.services.rollups)."""
+    import sqlalchemy as sa
+
+    from paco.extensions import db
+    from paco.models import Message, rollup_state
+
+    def watermark():
+        return db.session.execute(sa.select(rollup_state.c.watermark).where(rollup_state.c.name == "questions")
+                                  ).scalar()
+    assert not watermark()
+    assert signed_in(I).get("/admin/dashboards/engagement/" + query()).status_code == 200
+    assert watermark() == db.session.execute(sa.select(sa.func.max(Message.id))).scalar()

@@ -5,13 +5,22 @@ import pytest
 
 from analytics import Filters, build
 from paco.extensions import db
+from paco.services import rollups
 
 from . import fixture
 
 
-@pytest.fixture
-def study(app):
-    return fixture.load()
+@pytest.fixture(params=["live", "rolled", "part rolled"])
+def study(app, request, monkeypatch):
+    """The same numbers whether the dashboards' rollups hold none, all or part of the study (the
+    rest is read live from the raw rows)."""
+    cohorts = fixture.load()
+    if request.param == "rolled":
+        rollups.refresh(db.engine)
+    elif request.param == "part rolled":  # the first 3 messages and turns, and A1's first conversation
+        monkeypatch.setattr(rollups, "CHUNK", 3)
+        rollups.refresh(db.engine, max_steps=1)
+    return cohorts
 
 
 def board(name, min_cell=1, **args):
