@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from paco.models import Cohort, Conversation, Message, ResearchID
-from paco.services.rollups import count_if, current_cohort_days, current_question_days, is_question, utc_day
+from paco.services.rollups import count_if, current_cohort_days, current_question_days, is_question
 
 __all__ = ["count_if", "is_question"]  # shared with the dashboards from the rollups' one definition
 
@@ -64,7 +64,7 @@ def with_cohort(select: sa.Select, filters: Filters) -> sa.Select:
 def frame(conn, statement, columns: list[str] | None = None) -> pd.DataFrame:
     result = conn.execute(statement)
     # Plain tuples: pandas probes every Row for namedtuple fields, which cost more than the query.
-    return pd.DataFrame([tuple(row) for row in result], columns=columns or list(result.keys()))
+    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=columns or list(result.keys()))
 
 
 def in_range(column, filters: Filters) -> list:
@@ -154,14 +154,19 @@ def iso_day_numbers(table: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return table
 
 
-def filtered_participants(filters: Filters, dialect: str, enrolled_by_end: bool = False):
-    """The participants the filters keep, once (a materialised CTE: joined to many rows, not
-    re-evaluated for each): ``id``, ``research_id``, ``cohort`` (its name) and ``enrolled_day``
-    (a day number). ``enrolled_by_end``: only those enrolled by the end of the range."""
-    enrolled = sa.func.coalesce(participants.c.enrolled_at, participants.c.created_at)
-    query = with_cohort(sa.select(participants.c.id, participants.c.research_id, cohort_name(),
-                                  day_number(utc_day(enrolled, dialect), dialect).label("enrolled_day"))
+def enrolled_at():
+    """When a participant was enrolled (their creation, for rows from before enrolment dates)."""
+    return sa.func.coalesce(participants.c.enrolled_at, participants.c.created_at)
+
+
+def participant_frame(conn, filters: Filters, enrolled_by_end: bool = False) -> pd.DataFrame:
+    """The participants the filters keep (``research_key``, ``research_id``, ``cohort``), for
+    joining small per-participant aggregates in pandas: a join in SQL from these to a
+    hundred-thousand-row aggregate is where SQLite's planner picked nested scans (170 s for one
+    cohort's engagement page; BENCHMARKS.md, issue 14). ``enrolled_by_end``: only those enrolled by
+    the end of the range."""
+    query = with_cohort(sa.select(participants.c.id.label("research_key"), participants.c.research_id, cohort_name())
                         .select_from(participants), filters)
     if enrolled_by_end:
-        query = query.where(enrolled < filters.until)
-    return query.cte("filtered_participants").prefix_with("MATERIALIZED")
+        query = query.where(enrolled_at() < filters.until)
+    return frame(conn, query)

@@ -16,4 +16,10 @@ DASHBOARDS = {
 
 
 def build(name: str, conn, filters: Filters) -> Dashboard:
+    if conn.dialect.name == "postgresql":
+        # For this transaction only: a dashboard's statements sort and group a few hundred thousand
+        # rollup rows, which spill to disk under the default 4 MB, and JIT-compiling each costs
+        # about 50 ms, more than it saves here (BENCHMARKS.md, issue 14).
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        conn.exec_driver_sql("SET LOCAL jit = off")
     return DASHBOARDS[name].build(conn, filters)

@@ -14,7 +14,6 @@ from ..filters import Filters
 from ..model import Dashboard, Panel
 from ..sql import (
     cohort_name,
-    filtered_participants,
     frame,
     from_question_days,
     iso_day_numbers,
@@ -61,30 +60,26 @@ def _dated(filters: Filters) -> list:
     return [records.c.date >= filters.first_day, records.c.date <= filters.last_day]
 
 
-def _records(conn, filters: Filters):
-    """SELECT over the range's records with their (filtered) participant as ``people``."""
-    people = filtered_participants(filters, conn.dialect.name)
-    return people, lambda *columns: (sa.select(*columns).select_from(records)
-                                     .join(people, people.c.research_id == records.c.research_id)
-                                     .where(*_dated(filters)))
+def _records(filters: Filters, *columns) -> sa.Select:
+    """SELECT over the range's records and their participant (research_ids read by its unique
+    research_id, row by row), the participant filters applied."""
+    return with_cohort(sa.select(*columns).select_from(records).join(
+        participants, participants.c.research_id == records.c.research_id), filters).where(*_dated(filters))
 
 
 def over_time(conn, filters: Filters) -> pd.DataFrame:
-    people, select = _records(conn, filters)
-    bucket = week_number(records.c.date, conn.dialect.name).label("week")
-    table = frame(conn, select(bucket, people.c.cohort, records.c.measure,
-                               sa.func.count(sa.distinct(records.c.research_id)).label("participants"),
-                               sa.func.avg(records.c.value).label("mean"))
-                  .group_by(bucket, people.c.cohort, records.c.measure)
-                  .order_by(bucket, people.c.cohort, records.c.measure))
+    cohort, bucket = cohort_name(), week_number(records.c.date, conn.dialect.name).label("week")
+    keys = (bucket, cohort, records.c.measure)
+    people = sa.func.count(sa.distinct(records.c.research_id)).label("participants")
+    table = frame(conn, _records(filters, *keys, people, sa.func.avg(records.c.value).label("mean"))
+                  .group_by(*keys).order_by(*keys))
     return iso_day_numbers(table, "week").round({"mean": 3})
 
 
 def adherent_share(conn, filters: Filters) -> pd.DataFrame:
-    people, select = _records(conn, filters)
-    bucket = week_number(records.c.date, conn.dialect.name).label("week")
-    person_week = (select(records.c.research_id, bucket, people.c.cohort, sa.func.avg(records.c.value).label("mean"))
-                   .group_by(records.c.research_id, bucket, people.c.cohort).subquery())
+    cohort, bucket = cohort_name(), week_number(records.c.date, conn.dialect.name).label("week")
+    person_week = (_records(filters, records.c.research_id, bucket, cohort, sa.func.avg(records.c.value).label("mean"))
+                   .group_by(records.c.research_id, bucket, cohort).subquery())
     table = frame(conn, sa.select(person_week.c.week, person_week.c.cohort,
                                   sa.func.count().label("participants"),
                                   sa.func.sum(sa.case((person_week.c.mean >= ADHERENT, 1), else_=0)).label("adherent"))
@@ -96,10 +91,10 @@ def adherent_share(conn, filters: Filters) -> pd.DataFrame:
 
 
 def engagement_vs_adherence(conn, filters: Filters) -> pd.DataFrame:
-    people, select = _records(conn, filters)
-    adherence = frame(conn, select(records.c.research_id, people.c.cohort,
-                                   sa.func.avg(records.c.value).label("mean_adherence"))
-                      .group_by(records.c.research_id, people.c.cohort)).round({"mean_adherence": 3})
+    cohort = cohort_name()
+    adherence = frame(conn, _records(filters, records.c.research_id, cohort,
+                                     sa.func.avg(records.c.value).label("mean_adherence"))
+                      .group_by(records.c.research_id, cohort)).round({"mean_adherence": 3})
     rows, select = from_question_days(filters, conn.dialect.name, ("questions",))
     asked = frame(conn, select(participants.c.research_id.label("research_id"),
                                sa.func.sum(rows.c.questions).label("questions"))

@@ -95,8 +95,12 @@ def topics_by_cohort(conn, filters: Filters) -> pd.DataFrame:
 def questions_per_conversation(conn, filters: Filters) -> pd.DataFrame:
     rows, select = from_question_days(filters, conn.dialect.name, ("questions",))
     cohort = cohort_name()
-    counted = frame(conn, select(cohort, sa.func.count(sa.distinct(rows.c.conversation_key)).label("conversations"),
-                                 sa.func.sum(rows.c.questions).label("questions")).group_by(cohort))
+    per_conversation = (select(rows.c.conversation_key, cohort.label("cohort"),
+                               sa.func.sum(rows.c.questions).label("n"))
+                        .group_by(rows.c.conversation_key, cohort).subquery())
+    counted = frame(conn, sa.select(per_conversation.c.cohort, sa.func.count().label("conversations"),
+                                    sa.func.sum(per_conversation.c.n).label("questions"))
+                    .group_by(per_conversation.c.cohort))
     table = pd.DataFrame({"cohort": cohort_list(conn, filters)}).merge(counted, on="cohort", how="left")
     table = table.fillna(0).astype({"conversations": int, "questions": int})
     table["mean_questions"] = (table["questions"] / table["conversations"].where(table["conversations"] > 0)).round(2)

@@ -8,7 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from paco.models.rollups import HOURS
-from paco.services.rollups import current_question_days
+from paco.services.rollups import current_question_days, utc_day
 
 from .. import figures
 from ..filters import Filters
@@ -17,10 +17,13 @@ from ..sql import (
     cohort_list,
     cohort_name,
     day_number,
-    filtered_participants,
+    enrolled_at,
     frame,
     from_cohort_days,
     iso_days,
+    participant_frame,
+    participants,
+    with_cohort,
 )
 from ..suppression import suppress
 
@@ -73,20 +76,23 @@ def per_day(conn, filters: Filters) -> pd.DataFrame:
     return table.fillna({"questions": 0, "conversations": 0}).astype({"questions": int, "conversations": int})
 
 
+def _by_participant(conn, filters: Filters, statement) -> pd.DataFrame:
+    """A per-participant aggregate (``research_key`` first) with the filtered participants'
+    cohort; participants without a row are kept (their counts are missing)."""
+    people = participant_frame(conn, filters, enrolled_by_end=True)
+    return people.merge(frame(conn, statement), on="research_key", how="left")
+
+
 def per_participant(conn, filters: Filters) -> pd.DataFrame:
-    dialect = conn.dialect.name
-    rows = current_question_days(dialect, filters.first_day, filters.last_day, ("questions",))
-    asked = (sa.select(rows.c.research_key, sa.func.sum(rows.c.questions).label("n"))
-             .where(rows.c.day >= filters.first_day, rows.c.day <= filters.last_day)
-             .group_by(rows.c.research_key).subquery())
-    people = filtered_participants(filters, dialect, enrolled_by_end=True)
-    n = sa.func.coalesce(asked.c.n, 0)
-    bucket = sa.case(*[(n <= high if high is not None else sa.true(), label)
-                       for low, high, label in PER_PARTICIPANT_BINS]).label("questions")
-    counted = frame(conn, sa.select(bucket, people.c.cohort, sa.func.count().label("participants"))
-                    .select_from(people).outerjoin(asked, asked.c.research_key == people.c.id)
-                    .group_by(bucket, people.c.cohort))
+    rows = current_question_days(conn.dialect.name, filters.first_day, filters.last_day, ("questions",))
+    asked = _by_participant(conn, filters, sa.select(rows.c.research_key, sa.func.sum(rows.c.questions).label("n"))
+                            .where(rows.c.day >= filters.first_day, rows.c.day <= filters.last_day)
+                            .group_by(rows.c.research_key))
+    n = asked["n"].fillna(0)
+    edges = [-1] + [high if high is not None else float("inf") for _, high, _ in PER_PARTICIPANT_BINS]
     order = [label for _, _, label in PER_PARTICIPANT_BINS]
+    asked["questions"] = pd.cut(n, bins=edges, labels=order).astype(str)
+    counted = asked.groupby(["questions", "cohort"]).size().rename("participants").reset_index()
     grid = pd.MultiIndex.from_product([order, cohort_list(conn, filters)], names=["questions", "cohort"])
     table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["questions", "cohort"], how="left")
     return table.fillna({"participants": 0}).astype({"participants": int})
@@ -97,18 +103,24 @@ def retention(conn, filters: Filters) -> pd.DataFrame:
     after it), over every date up to the range's end."""
     dialect = conn.dialect.name
     rows = current_question_days(dialect, None, filters.last_day, ())
-    people = filtered_participants(filters, dialect, enrolled_by_end=True)
-    since_enrolment = day_number(rows.c.day, dialect) - people.c.enrolled_day
+    enrolled_day = day_number(utc_day(enrolled_at(), dialect), dialect)
+    since_enrolment = day_number(rows.c.day, dialect) - enrolled_day
     week = (since_enrolment // 7).label("week")
-    active = frame(conn, sa.select(week, people.c.cohort,
-                                   sa.func.count(sa.distinct(rows.c.research_key)).label("active"))
-                   .select_from(rows).join(people, people.c.id == rows.c.research_key)
-                   .where(rows.c.day <= filters.last_day, since_enrolment >= 0).group_by(week, people.c.cohort))
+    # Distinct (participant, week) first, then counted per cohort; research_ids is read by its
+    # primary key, row by row.
+    cohort = cohort_name()
+    weeks = (with_cohort(sa.select(rows.c.research_key, week, cohort).select_from(rows)
+                         .join(participants, participants.c.id == rows.c.research_key), filters)
+             .where(rows.c.day <= filters.last_day, since_enrolment >= 0, enrolled_at() < filters.until)
+             .group_by(rows.c.research_key, week, cohort).subquery())
+    active = frame(conn, sa.select(weeks.c.week, weeks.c.cohort, sa.func.count().label("active"))
+                   .group_by(weeks.c.week, weeks.c.cohort))
     # Whole weeks each participant has been enrolled for, by the end of the range.
     end = day_number(sa.literal(filters.last_day + timedelta(days=1), sa.Date), dialect)
-    weeks_in = ((end - people.c.enrolled_day) // 7).label("weeks_in")
-    eligible = frame(conn, sa.select(weeks_in, people.c.cohort, sa.func.count().label("n")).select_from(people)
-                     .group_by(weeks_in, people.c.cohort))
+    weeks_in = ((end - enrolled_day) // 7).label("weeks_in")
+    eligible = frame(conn, with_cohort(sa.select(weeks_in, cohort, sa.func.count().label("n"))
+                                       .select_from(participants), filters)
+                     .where(enrolled_at() < filters.until).group_by(weeks_in, cohort))
     out = []
     for name in cohort_list(conn, filters):
         mine = eligible[eligible["cohort"] == name]
@@ -122,16 +134,16 @@ def retention(conn, filters: Filters) -> pd.DataFrame:
 
 
 def conversation_length(conn, filters: Filters) -> pd.DataFrame:
-    dialect = conn.dialect.name
-    rows = current_question_days(dialect, filters.first_day, filters.last_day, ("questions",))
+    rows = current_question_days(conn.dialect.name, filters.first_day, filters.last_day, ("questions",))
     lengths = (sa.select(rows.c.conversation_key, rows.c.research_key, sa.func.sum(rows.c.questions).label("n"))
                .where(rows.c.day >= filters.first_day, rows.c.day <= filters.last_day)
                .group_by(rows.c.conversation_key, rows.c.research_key).subquery())
-    people = filtered_participants(filters, dialect, enrolled_by_end=True)
     capped = sa.case((lengths.c.n >= LONGEST, LONGEST), else_=lengths.c.n).label("questions")
-    counted = frame(conn, sa.select(capped, people.c.cohort, sa.func.count().label("conversations"))
-                    .select_from(lengths).join(people, people.c.id == lengths.c.research_key)
-                    .group_by(capped, people.c.cohort))
+    per_participant = _by_participant(conn, filters, sa.select(lengths.c.research_key, capped,
+                                                               sa.func.count().label("conversations"))
+                                      .group_by(lengths.c.research_key, capped)).dropna(subset=["questions"])
+    counted = per_participant.groupby(["questions", "cohort"])["conversations"].sum().reset_index()
+    counted["questions"] = counted["questions"].astype(int)
     grid = pd.MultiIndex.from_product([range(1, LONGEST + 1), cohort_list(conn, filters)],
                                       names=["questions", "cohort"])
     table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["questions", "cohort"], how="left")

@@ -53,8 +53,9 @@ def summary(conn, filters: Filters) -> pd.DataFrame:
     active = []
     for days in (7, 30):
         rows, select = from_question_days(filters, dialect, first_day=filters.last_day - timedelta(days=days - 1))
-        active.append(frame(conn, select(cohort, sa.func.count(sa.distinct(rows.c.research_key))
-                                         .label(f"active_{days}d")).group_by(cohort)))
+        someone = select(rows.c.research_key, cohort.label("cohort")).group_by(rows.c.research_key, cohort).subquery()
+        active.append(frame(conn, sa.select(someone.c.cohort, sa.func.count().label(f"active_{days}d"))
+                            .group_by(someone.c.cohort)))
     rows, select = from_cohort_days(filters, dialect, ("questions", "voice", "typed", "escalations"))
     asked = frame(conn, select(cohort, *(sa.func.sum(rows.c[name]).label(label) for name, label in (
         ("questions", "questions"), ("voice", "voice"), ("typed", "typed"), ("escalations", "escalations"))))

@@ -190,7 +190,10 @@ def current_cohort_days(dialect: str, first_day, last_day, counts: tuple[str, ..
                           (sign * sa.func.count()).label("conversations"),
                           *((sign * sa.func.sum(question_days.c[name])).label(name) for name in counts))
                 .select_from(question_days).join(moved, moved.c.id == question_days.c.research_key)
-                .where(question_days.c.day >= first_day, question_days.c.day <= last_day)
+                # IN as well as the join: the planner then reads by research_key from the few moved
+                # (usually none) instead of joining every stored day to them
+                .where(question_days.c.research_key.in_(sa.select(moved.c.id)),
+                       question_days.c.day >= first_day, question_days.c.day <= last_day)
                 .group_by(question_days.c.day, key, status))
     return sa.union_all(stored, live, moved_days(moved.c.counted_key, moved.c.counted_status, -1),
                         moved_days(moved.c.cohort_key, moved.c.status, 1)).subquery("cohort_days_now")
