@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import (
     Conversation,
@@ -45,6 +46,7 @@ from ..models.rollups import (
 
 LAG = timedelta(minutes=10)
 CHUNK = 50_000  # source rows per refresh step: a step is one short transaction
+SERIALIZATION_FAILURE = "40001"  # PostgreSQL: a concurrent refresh wrote the same state row
 
 messages, conversations, participants, metrics = (Message.__table__, Conversation.__table__,
                                                   ResearchID.__table__, TurnMetrics.__table__)
@@ -223,8 +225,13 @@ def refresh(engine: sa.Engine, now: datetime | None = None, lag: timedelta = LAG
                                     ("turns", metrics, _recompute_turns)):
         done[name], steps = 0, 0
         while max_steps is None or steps < max_steps:
-            with engine.begin() as conn:
-                rolled, remaining = _step(conn, name, source, cut, recompute, chunk or CHUNK)
+            try:
+                with _snapshot(engine) as conn, conn.begin():
+                    rolled, remaining = _step(conn, name, source, cut, recompute, chunk or CHUNK)
+            except sa.exc.OperationalError as err:
+                if getattr(err.orig, "sqlstate", None) != SERIALIZATION_FAILURE:
+                    raise
+                break  # another refresh moved this rollup meanwhile: it did the work
             steps += 1
             done[name] += rolled
             if progress:
@@ -232,6 +239,15 @@ def refresh(engine: sa.Engine, now: datetime | None = None, lag: timedelta = LAG
             if not rolled:
                 break
     return done
+
+
+def _snapshot(engine: sa.Engine):
+    """A connection whose transaction reads one snapshot: a participant moved while a step runs is
+    then either wholly before it or wholly after (SQLite's transactions are serializable already)."""
+    conn = engine.connect()
+    if engine.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    return conn
 
 
 def pending(engine: sa.Engine, now: datetime | None = None, lag: timedelta = LAG) -> dict[str, int]:
@@ -256,10 +272,12 @@ def rebuild(engine: sa.Engine, **options) -> dict[str, int]:
 
 def _lock(conn, name: str) -> None:
     """Take the rollup's state row for this transaction: a write first, so that on SQLite too the
-    lock is held before anything is read."""
-    if not conn.execute(rollup_state.update().where(rollup_state.c.name == name)
-                        .values(refreshed_at=utcnow())).rowcount:
-        conn.execute(rollup_state.insert().values(name=name, watermark=0, refreshed_at=utcnow()))
+    lock is held before anything is read. The row is created on first use (two first uses at once
+    both get past the insert)."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    conn.execute(dialect.insert(rollup_state).values(name=name, watermark=0, refreshed_at=utcnow())
+                 .on_conflict_do_nothing(index_elements=["name"]))
+    conn.execute(rollup_state.update().where(rollup_state.c.name == name).values(refreshed_at=utcnow()))
 
 
 def _target(conn, source: sa.Table, cut: datetime) -> int:
