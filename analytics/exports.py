@@ -2,8 +2,9 @@
 
 Rows are read from the database in chunks (a server-side cursor on PostgreSQL) and each chunk is
 written before the next is read, so memory stays bounded for csv, xlsx and parquet whatever the
-size. Stata's writer (pandas ``to_stata``) needs the whole frame: dta is refused above
-``DTA_MAX_ROWS`` (BENCHMARKS.md, issue 14, has its memory per row). CSV and XLSX cells that a
+size. Stata's writer (pandas ``to_stata``) needs the whole frame, and lays every string column
+out at its longest value's width: a dta export is refused once its estimated memory passes
+``DTA_MEMORY_MB`` (a full 1M-message dta took 1.6 GB; BENCHMARKS.md, issue 14). CSV and XLSX cells that a
 spreadsheet would run as formulas are neutralised (``paco.spreadsheet``); parquet and dta keep
 the values as stored. Each export is one audit event (who, dataset, filters, rows, sha256): the
 one write this package makes.
@@ -32,7 +33,7 @@ from .filters import Filters
 FORMATS = ("csv", "xlsx", "parquet", "dta")
 CHUNK_ROWS = 20_000
 XLSX_SHEET_ROWS = 1_048_575  # Excel's limit, less the header
-DTA_MAX_ROWS = 2_000_000
+DTA_MEMORY_MB = 200  # a dta export's budget above the idle process (the issue's bound for every export)
 STATA_NAME_MAX = 32
 STATA_LABEL_MAX = 80
 
@@ -192,14 +193,29 @@ def _write_parquet(conn, dataset, filters, path) -> int:
     return rows
 
 
+def dta_memory(frames: list[pd.DataFrame], widths: dict[str, int]) -> int:
+    """Bytes a dta of these chunks is estimated to need: the frames twice (the typed copy
+    ``to_stata`` makes) and a fixed-width record per row, strings at their longest, all doubled:
+    measured on the messages dataset, the process grew by 1.85 times this model's figure plus
+    33 MB (BENCHMARKS.md, issue 14)."""
+    rows = sum(len(f) for f in frames)
+    deep = sum(int(f.memory_usage(deep=True).sum()) for f in frames)
+    return 2 * (2 * deep + rows * sum(widths.values()))
+
+
 def _write_dta(conn, dataset, filters, path) -> int:
-    frames, rows = [], 0
+    frames, rows, widths = [], 0, {}
     for frame in chunks(conn, dataset, filters):
         rows += len(frame)
-        if rows > DTA_MAX_ROWS:
-            raise TooLarge("export_too_large", f"Stata files are written whole: at most {DTA_MAX_ROWS} rows. "
-                                               "Narrow the dates or cohorts, or choose csv or parquet.")
+        for name in frame.columns:
+            longest = frame[name].map(lambda v: len(v) if isinstance(v, str) else 8).max() if len(frame) else 8
+            widths[name] = max(widths.get(name, 8), int(longest))
         frames.append(frame)
+        if dta_memory(frames, widths) > DTA_MEMORY_MB * 2**20:
+            raise TooLarge("export_too_large",
+                           f"Stata files are written whole, and this one would need more than {DTA_MEMORY_MB} MB "
+                           f"(at {rows:,} rows and counting). Narrow the dates or cohorts, or choose csv or "
+                           "parquet.")
     columns = DICTIONARY[dataset]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[c.name for c in columns])
     labels, strl = {}, []

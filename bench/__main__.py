@@ -1,7 +1,7 @@
 """Run PaCo's benchmarks: ``python -m bench [SCENARIO] [--quick]``.
 
-Scenarios: assistant, first-audio, chunk-latency, stack-floor, imports, dashboards, burst, soak,
-scale (default: all).
+Scenarios: assistant, first-audio, chunk-latency, stack-floor, imports, dashboards, exports, burst,
+soak, scale (default: all).
 """
 from gevent import monkey
 
@@ -13,14 +13,14 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from . import assistant, chunk_latency, dashboards, first_audio, imports, scale, soak, stack_floor  # noqa: E402
+from . import assistant, chunk_latency, dashboards, exports, first_audio, imports, scale, soak, stack_floor  # noqa: E402
 from .stats import table  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    scenarios = ["all", "first-audio", "chunk-latency", "stack-floor", "assistant", "imports", "dashboards", "burst",
-                 "soak", "scale"]
+    scenarios = ["all", "first-audio", "chunk-latency", "stack-floor", "assistant", "imports", "dashboards", "exports",
+                 "burst", "soak", "scale"]
     parser.add_argument("which", nargs="?", default="all", choices=scenarios)
     parser.add_argument("--quick", action="store_true", help="fewer turns and shorter runs (a smoke test)")
     args = parser.parse_args()
@@ -71,6 +71,15 @@ def main():
                               f"{round(dash['engines'][e]['ms'][name]['p95'])}" for e in engines)]
                      for name in dash["engines"][engines[0]]["ms"]],
                     ["dashboard", *(f"{e} p50 / p95" for e in engines)]))
+    if args.which in ("all", "exports"):
+        ex = exports.run(**({"participants": 1_000} if args.quick else {}))
+        results["exports"] = ex
+        print(f"\nA full {ex['dataset']} export per format: seconds, resident memory (MB) once loaded and at its "
+              "peak, and the growth")
+        print(table([[engine, fmt, f["rows"] if not f["refused"] else f"refused: {f['refused']}", f["seconds"],
+                      f["idle_mb"], f["peak_mb"], f["growth_mb"], f["zip_mb"]]
+                     for engine, per in ex["engines"].items() for fmt, f in per.items()],
+                    ["engine", "format", "rows", "s", "idle MB", "peak MB", "growth MB", "zip MB"]))
     if args.which in ("all", "burst"):
         b = soak.burst(size=20 if args.quick else 100, alone=3 if args.quick else 10)
         results["burst"] = b

@@ -60,26 +60,41 @@ def filter_sets(conn):
     }
 
 
-def run(participants: int = 10_000, days: int = 180, repeats: int = 3, engines=("sqlite", "postgresql")) -> dict:
+def study(engine: str, participants: int = 10_000, days: int = 180) -> str:
+    """The URL of the kept synthetic study for this engine and size, written first if missing."""
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-that-is-long-enough-for-hs256-0123456789")
     from flask_migrate import upgrade
 
+    from paco import create_app
+    from paco.extensions import db
+    from paco.services.synth import synthesize
+
+    url, ready = _url(engine, participants, days)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        if not ready or not db.session.execute(sa.text("SELECT count(*) FROM research_ids")).scalar():
+            t0 = time.perf_counter()
+            synthesize(db.engine, participants, days, seed=1)
+            print(f"bench: {engine} study written in {time.perf_counter() - t0:.0f} s")
+            if engine == "postgresql":
+                db.session.execute(sa.text("ANALYZE"))  # fresh bulk-loaded tables have no statistics yet
+                db.session.commit()
+        db.engine.dispose()
+    return url
+
+
+def run(participants: int = 10_000, days: int = 180, repeats: int = 3, engines=("sqlite", "postgresql")) -> dict:
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key-that-is-long-enough-for-hs256-0123456789")
     from analytics import DASHBOARDS, build, figures
     from paco import create_app
     from paco.extensions import db
     from paco.services import rollups
-    from paco.services.synth import synthesize
 
     out = {"participants": participants, "days": days, "engines": {}}
     for engine in engines:
-        url, ready = _url(engine, participants, days)
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": study(engine, participants, days)})
         with app.app_context():
-            upgrade()
-            if not ready or not db.session.execute(sa.text("SELECT count(*) FROM research_ids")).scalar():
-                t0 = time.perf_counter()
-                synthesize(db.engine, participants, days, seed=1)
-                print(f"bench dashboards: {engine} study written in {time.perf_counter() - t0:.0f} s")
             t0 = time.perf_counter()
             rolled = rollups.refresh(db.engine, chunk=2**31 - 1)
             refresh_s = time.perf_counter() - t0

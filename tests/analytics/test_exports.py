@@ -83,6 +83,18 @@ def test_stata_names_labels_and_categories(jan, runner, tmp_path):
                                                                                                       "assistant"}
 
 
+def test_a_stata_file_too_big_to_write_whole_is_refused_with_what_to_do(jan, runner, tmp_path, monkeypatch):
+    from analytics import exports
+
+    monkeypatch.setattr(exports, "DTA_MEMORY_MB", 0.001)  # about a kilobyte: the first chunk passes it
+    out = tmp_path / "messages.zip"
+    result = runner.invoke(args=["export", "messages", "--format", "dta", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "Stata files are written whole" in result.output and "choose csv or parquet" in result.output
+    assert "[export_too_large]" in result.output and not out.exists()
+    assert db.session.query(AuditEvent).filter_by(action="export").count() == 0  # nothing was exported
+
+
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_every_dataset_exports_with_a_dictionary_of_its_columns(jan, runner, tmp_path, dataset):
     bundle, data, _ = run_export(runner, tmp_path, dataset, "parquet")
