@@ -13,6 +13,7 @@ import tempfile
 import zipfile
 from datetime import datetime, timezone
 
+import gevent
 import plotly
 from flask import abort, after_this_request, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
@@ -51,6 +52,19 @@ def cell(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def off_the_loop(work):
+    """Run ``work()`` in gevent's thread pool, with this app's context. SQLite's C calls, pandas
+    and the export writers hold the thread they run on, and this worker's chat sockets share that
+    thread: a dashboard takes up to ~1.5 s at 10,000 participants, an xlsx export of a million
+    messages minutes (BENCHMARKS.md, issue 14)."""
+    app = current_app._get_current_object()
+
+    def in_context():
+        with app.app_context():
+            return work()
+    return gevent.get_hub().threadpool.apply(in_context)
 
 
 def figure_json(figure) -> Markup:
@@ -92,21 +106,23 @@ class DashboardView(StaffGate, BaseView):
         if name not in DASHBOARDS:
             abort(404)
         filters = self._filters()
-        self._roll_up()
-        board = build(name, db.session.connection(), filters)
+        board = self._build(name, filters)
         cohorts = db.session.execute(db.select(Cohort.id, Cohort.name).order_by(Cohort.name)).all()
         return self.render("paco_admin/dashboard.html", board=board, filters=filters, args=filters.to_args(),
                            names=list(DASHBOARDS), cohorts=cohorts, statuses=PARTICIPANT_STATUSES,
                            figure_json=figure_json, cell=cell, datasets=self.datasets(), formats=FORMATS,
                            default_dataset=DEFAULT_DATASET[name], link=self._link)
 
-    def _roll_up(self) -> None:
-        """One step of the rollups' refresh (what came since the last view: milliseconds). The page
-        is exact without it, only slower, so a failure is logged and the page built anyway."""
-        try:
-            rollups.refresh(db.engine, max_steps=1)
-        except SQLAlchemyError:
-            current_app.logger.exception("dashboard rollups not refreshed")
+    def _build(self, name: str, filters: Filters):
+        """One step of the rollups' refresh, then the dashboard, off the loop."""
+        def work():
+            try:  # the page is exact without the refresh, only slower: a failure is logged
+                rollups.refresh(db.engine, max_steps=1)
+            except SQLAlchemyError:
+                current_app.logger.exception("dashboard rollups not refreshed")
+            with db.engine.connect() as conn:
+                return build(name, conn, filters)
+        return off_the_loop(work)
 
     def _link(self, kind: str, value) -> str:
         if kind == "participant":
@@ -143,8 +159,12 @@ class DashboardView(StaffGate, BaseView):
         os.close(handle)
         try:
             db.session.commit()
-            with db.engine.connect() as conn:
-                export(conn, dataset, fmt, path, filters, current_user.email, client_ip())
+            actor, ip = current_user.email, client_ip()
+
+            def work():
+                with db.engine.connect() as conn:
+                    export(conn, dataset, fmt, path, filters, actor, ip)
+            off_the_loop(work)
         except PacoError as err:
             os.unlink(path)
             flash(f"Could not export: {err.message}", "error")
@@ -166,8 +186,7 @@ class DashboardView(StaffGate, BaseView):
         if name not in DASHBOARDS:
             abort(404)
         filters = self._filters()
-        self._roll_up()
-        board = build(name, db.session.connection(), filters)
+        board = self._build(name, filters)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for panel in board.panels:

@@ -155,3 +155,40 @@ def test_a_dashboard_view_rolls_up_what_is_new(jan, signed_in):
     assert not watermark()
     assert signed_in(I).get("/admin/dashboards/engagement/" + query()).status_code == 200
     assert watermark() == db.session.execute(sa.select(sa.func.max(Message.id))).scalar()
+
+
+def test_a_dashboard_build_leaves_the_workers_other_greenlets_running(jan, signed_in, monkeypatch):
+    """A build holds the thread it runs on (SQLite's C calls, pandas): it runs in gevent's thread
+    pool, so the chat sockets this worker also serves keep being served meanwhile."""
+    import time
+
+    import gevent
+    from gevent import monkey
+
+    from admin.views import dashboards as view
+
+    blocking_sleep = monkey.get_original("time", "sleep")
+    built = view.build
+
+    def slow_build(*args):
+        blocking_sleep(1.0)  # what a big study's build does to its thread
+        return built(*args)
+
+    monkeypatch.setattr(view, "build", slow_build)
+    ticks = []
+
+    def tick():
+        while True:
+            ticks.append(time.monotonic())
+            gevent.sleep(0.01)
+
+    site = signed_in(I)
+    ticker = gevent.spawn(tick)
+    try:
+        assert site.get("/admin/dashboards/overview/" + query()).status_code == 200
+    finally:
+        ticker.kill()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    # The page's own work (sign-in check, template) runs on the loop and may take a few tenths on
+    # a busy machine; the build's second never does.
+    assert len(ticks) > 50 and max(gaps) < 0.5, f"the loop stalled for {max(gaps):.2f} s"
