@@ -49,9 +49,13 @@ class SecondOpinion:
 
     @staticmethod
     def _ask(client, model: str, message: str, timeout: float) -> str | None:
+        # The messages go in extra_body, as the answer's own request sends them
+        # (providers/openai_compat.py): given as `messages`, the SDK walks them against its typed
+        # schema, ~0.4 ms of CPU per turn for these two plain JSON messages.
         response = client.chat.completions.create(
-            model=model, temperature=0, max_tokens=20, timeout=timeout,
-            messages=[{"role": "system", "content": CLASSIFIER_PROMPT}, {"role": "user", "content": message}])
+            model=model, temperature=0, max_tokens=20, timeout=timeout, messages=[],
+            extra_body={"messages": [{"role": "system", "content": CLASSIFIER_PROMPT},
+                                     {"role": "user", "content": message}]})
         return category_of(response.choices[0].message.content or "")
 
     def ready(self) -> bool:
