@@ -91,6 +91,10 @@ def main():
         print(f"burst first text p50 - alone p50: {b['first_text_p50_over_alone_ms']} ms (target <= 100); "
               f"burst first audio p50 - floor ({b['floor_ms']} ms): {b['first_audio_p50_over_floor_ms']} ms "
               "(target <= 100)")
+        cpu = soak.start_cpu(size=20 if args.quick else 100)
+        results["burst"]["start_cpu"] = cpu
+        print(f"worker CPU per turn start ({cpu['size']} at once, nothing streaming): {cpu['cpu_ms_per_start']} ms "
+              f"(budget <= 10){'' if cpu['valid'] else ' (INVALID: took past the 3 s first token)'}")
     if args.which in ("all", "soak"):
         sk = soak.soak(**({"idle": 200, "streaming": 20, "seconds": 20} if args.quick else {}))
         results["soak"] = sk

@@ -4,6 +4,8 @@
 conversations that all start in the same second, beside the floor (first token + first sentence
 + TTS first byte) measured on the same stand-ins.
 
+``start_cpu``: the worker's CPU per turn start, 100 starting at once while nothing streams yet.
+
 ``soak``: 1,000 idle sockets plus 100 conversations streaming turn after turn for a while: sockets
 dropped, messages sent by the clients vs acknowledged by PaCo (``user_message_saved``) vs stored,
 and the worker's memory per idle socket.
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 import websocket
 
 from .first_audio import WS_PATH, floor_seconds
-from .harness import BENCH_REPLY, BenchWorld, child_pids
+from .harness import BENCH_REPLY, BenchWorld, child_pids, cpu_seconds
 from .stats import summary
 
 
@@ -101,6 +103,35 @@ def burst(size: int = 100, alone: int = 10) -> dict:
                                                 - out["alone"]["first_text_ms"]["median"], 1)
     out["first_audio_p50_over_floor_ms"] = round(out["burst"]["first_audio_ms"]["median"] - floor * 1000, 1)
     return out
+
+
+def start_cpu(size: int = 100) -> dict:
+    """The worker's CPU per turn start: ``size`` questions sent at once while the model's first
+    token (and the classifier's verdict) takes 3 s, so that nothing streams or speaks while the
+    starts are counted; read once every question is stored and its requests have had time to leave."""
+    env = {"PACO_MAX_SOCKETS_PER_PARTICIPANT": "0", "PACO_SAFETY_SECOND_OPINION_TIMEOUT": "10"}
+    with BenchWorld(participants=size, server_env=env, first_token_ms=3000) as world:
+        warm = _connect(world)
+        _turn(warm, world.tokens[0][1], world.conversation_id())  # first-connection costs are not counted
+        warm.close()
+        sockets = [_connect(world) for _ in range(size)]
+        gevent.sleep(1)
+
+        def start(i):
+            sockets[i].send(json.dumps({"token": world.tokens[i][1], "conversation_id": world.conversation_id(),
+                                        "message": "What is P.A.D.?"}))
+            while json.loads(sockets[i].recv())["type"] != "user_message_saved":
+                pass
+
+        before, started = cpu_seconds(world.server.proc.pid), time.monotonic()
+        gevent.joinall([gevent.spawn(start, i) for i in range(size)])
+        gevent.sleep(0.3)
+        cpu, elapsed = cpu_seconds(world.server.proc.pid) - before, time.monotonic() - started
+        for ws in sockets:
+            ws.close()
+    # Past 3 s the first answers stream and would be counted as starts.
+    return {"size": size, "cpu_ms_per_start": round(cpu * 1000 / size, 2), "seconds": round(elapsed, 2),
+            "valid": elapsed < 2.9}
 
 
 def soak(idle: int = 1000, streaming: int = 100, seconds: float = 300) -> dict:
