@@ -47,8 +47,17 @@ class SecondOpinion:
         self.provider_name = provider.name
         self._greenlet = gevent.spawn(self._ask, provider.client, model, message, timeout)
 
+    @classmethod
+    def _ask(cls, client, model: str, message: str, timeout: float) -> str | None | Exception:
+        """The category, or the error: returned, not raised, since gevent prints a greenlet's
+        uncaught exception whole to stderr, and a classifier timing out is expected."""
+        try:
+            return cls._classify(client, model, message, timeout)
+        except Exception as err:  # noqa: BLE001 - reported by verdict()
+            return err
+
     @staticmethod
-    def _ask(client, model: str, message: str, timeout: float) -> str | None:
+    def _classify(client, model: str, message: str, timeout: float) -> str | None:
         # As the answer's own request (providers/openai_compat.py), the messages go in
         # extra_body and the reply is read as plain JSON: the SDK's walk of `messages` against its
         # typed schema and its building of typed models from the reply cost ~0.5 ms of CPU per
@@ -71,9 +80,9 @@ class SecondOpinion:
             self._greenlet.kill(block=False)
             log.warning({"event": "second_opinion_late", "provider": self.provider_name, "waited_s": wait})
             return None
-        except Exception as err:  # the answer must never depend on the classifier being up
+        if isinstance(category, Exception):  # the answer must never depend on the classifier being up
             log.warning({"event": "second_opinion_failed", "provider": self.provider_name,
-                         "error": type(err).__name__})
+                         "error": type(category).__name__})
             return None
         if category not in CATEGORIES:
             return None

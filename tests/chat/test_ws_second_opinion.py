@@ -80,3 +80,22 @@ def test_the_rules_still_answer_first_and_say_so(chat, opinion_server):
     frames = _ask(chat, opinion_server, "i have crushing chest pain right now", "RID004")
     complete = next(f for f in frames if f["type"] == "complete")
     assert complete["safety"]["layer"] == "rules" and complete["safety"]["category"] == "emergency"
+
+
+def test_a_classifier_error_is_logged_once_without_a_traceback(capfd, caplog):
+    """A classifier failing is expected: one warning line, not gevent's dump of the greenlet."""
+    import logging
+    from types import SimpleNamespace
+
+    from paco.assistant.second_opinion import SecondOpinion
+
+    class Refusing:
+        def create(self, **_):
+            raise ConnectionError("the provider is down")
+
+    client = SimpleNamespace(chat=SimpleNamespace(completions=SimpleNamespace(with_streaming_response=Refusing())))
+    with caplog.at_level(logging.WARNING):
+        opinion = SecondOpinion(SimpleNamespace(name="openai", client=client), "m", "hello", timeout=1)
+        assert opinion.verdict(wait=1) is None
+    assert "second_opinion_failed" in caplog.text and "ConnectionError" in caplog.text
+    assert "Traceback" not in capfd.readouterr().err
