@@ -13,7 +13,6 @@ import tempfile
 import zipfile
 from datetime import datetime, timezone
 
-import gevent
 import plotly
 from flask import abort, after_this_request, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
@@ -29,6 +28,7 @@ from paco import spreadsheet
 from paco.errors import PacoError
 from paco.extensions import db
 from paco.models import PARTICIPANT_STATUSES, Cohort
+from paco.offload import off_the_loop
 from paco.services import audit, rollups
 
 from .. import roles
@@ -54,17 +54,16 @@ def cell(value) -> str:
     return str(value)
 
 
-def off_the_loop(work):
-    """Run ``work()`` in gevent's thread pool, with this app's context. SQLite's C calls, pandas
-    and the export writers hold the thread they run on, and this worker's chat sockets share that
-    thread: a dashboard takes up to ~1.5 s at 10,000 participants, an xlsx export of a million
-    messages minutes (BENCHMARKS.md, issue 14)."""
+def in_app_context(work):
+    """``work()`` off the loop (paco.offload), with this app's context: a dashboard takes up to
+    ~1.5 s at 10,000 participants, an xlsx export of a million messages minutes (BENCHMARKS.md,
+    issue 14)."""
     app = current_app._get_current_object()
 
     def in_context():
         with app.app_context():
             return work()
-    return gevent.get_hub().threadpool.apply(in_context)
+    return off_the_loop(in_context)
 
 
 def figure_json(figure) -> Markup:
@@ -122,7 +121,7 @@ class DashboardView(StaffGate, BaseView):
                 current_app.logger.exception("dashboard rollups not refreshed")
             with db.engine.connect() as conn:
                 return build(name, conn, filters)
-        return off_the_loop(work)
+        return in_app_context(work)
 
     def _link(self, kind: str, value) -> str:
         if kind == "participant":
@@ -164,7 +163,7 @@ class DashboardView(StaffGate, BaseView):
             def work():
                 with db.engine.connect() as conn:
                     export(conn, dataset, fmt, path, filters, actor, ip)
-            off_the_loop(work)
+            in_app_context(work)
         except PacoError as err:
             os.unlink(path)
             flash(f"Could not export: {err.message}", "error")

@@ -7,7 +7,6 @@ to investigators. textstat does the counting.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import textstat
@@ -16,25 +15,18 @@ from textstat.backend.counts import _count_syllables
 MAX_GRADE = 6.0  # the level PaCo's answers are written for (issue 12)
 
 
-@contextlib.contextmanager
-def _without_cmudict():
-    # textstat 0.7.x looks English words up in NLTK's cmudict and, when it is missing, tries to
-    # download it at run time. PaCo must not reach the network for this (nor must its tests), so
-    # syllables come from pyphen, textstat's own fallback shipped in its wheel, for every word.
-    saved = _count_syllables.get_cmudict
-    _count_syllables.get_cmudict = lambda lang: None
-    try:
-        yield
-    finally:
-        _count_syllables.get_cmudict = saved
+# textstat 0.7.x looks English words up in NLTK's cmudict and, when it is missing, tries to
+# download it at run time. PaCo must not reach the network for this (nor must its tests), so
+# syllables come from pyphen, textstat's own fallback shipped in its wheel, for every word. Set
+# once for the process, not around each call: grades are computed in pool threads (paco.offload).
+_count_syllables.get_cmudict = lambda lang: None
 
 
 def fk_grade(text: str) -> float:
     """Flesch-Kincaid grade of text (0.0 for text without words)."""
     if not any(ch.isalpha() for ch in text):
         return 0.0
-    with _without_cmudict():
-        return float(textstat.flesch_kincaid_grade(text))
+    return float(textstat.flesch_kincaid_grade(text))
 
 
 @dataclass(frozen=True)
