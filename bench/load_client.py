@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import json
 import random
-import re
 import resource
 import sys
 import time
@@ -20,7 +19,7 @@ import uuid
 
 from websockets.asyncio.client import connect
 
-STAMP = re.compile(r"<t:(\d+\.\d+)>")
+from tests.standins.stamps import stamps
 
 
 async def conversation(url, token, stop_at, measure_from, latencies, counters, stagger):
@@ -38,7 +37,7 @@ async def conversation(url, token, stop_at, measure_from, latencies, counters, s
                     now = time.monotonic()
                     if raw.startswith('{"type":"chunk"'):
                         if now >= measure_from:
-                            latencies.extend(now - float(s) for s in STAMP.findall(raw))
+                            latencies.extend(now - s for s in stamps(raw))
                         continue
                     kind = json.loads(raw)["type"]
                     if kind in ("audio_end", "audio_error"):

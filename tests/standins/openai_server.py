@@ -11,7 +11,7 @@ real API does: a role delta, content deltas, a finish chunk, an optional usage c
     fault            null | "http_500" | "http_429" | "http_401" | "stall_first" |
                      "stall_after" | "drop_after" | "bad_json"
     fault_after      tokens sent before "stall_after"/"drop_after"  (default 3)
-    stamp            true: each delta carries its emission time, "<t:MONOTONIC>" (benchmarks)
+    stamp            true: each delta carries its emission time (tests/standins/stamps.py; benchmarks)
     faults_remaining how many requests the fault applies to; null = all
     classification   what PaCo's safety classifier request gets (default '{"category": "none"}');
                      classify_ms delays it, classify_fault "http_500" fails it
@@ -26,6 +26,7 @@ import time
 
 import gevent
 
+from tests.standins import stamps
 from tests.standins.base import json_response, main
 
 DEFAULT_REPLY = (
@@ -133,7 +134,7 @@ def _stream(behaviour, fault, model, tokens, request, entry):
             raise ConnectionAbortedError("stand-in dropped the stream on purpose")
         if fault == "bad_json" and index == fault_after:
             yield b"data: {this is not json\n\n"
-        content = f"{token}<t:{time.monotonic():.6f}>" if stamp else token
+        content = token + stamps.stamp(time.monotonic()) if stamp else token
         yield _sse(_chunk(model, {"content": content}))
         entry["tokens_sent"] = index + 1
     entry["finished"] = True
