@@ -20,6 +20,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from paco.extensions import db
 from paco.models import StaffUser
 from paco.services import audit, staff
+from paco.validation import is_digits
 from paco.web_extensions import limiter
 
 from .forms import LoginForm
@@ -44,7 +45,7 @@ class StaffIdentity(UserMixin):
 
 def _load_user(user_id: str) -> StaffIdentity | None:
     staff_id, _, fingerprint = user_id.partition(":")
-    if not staff_id.isdigit():
+    if not is_digits(staff_id):
         return None
     user = db.session.get(StaffUser, int(staff_id))
     # A disabled account, or a changed password, ends the session at its next request.

@@ -10,7 +10,7 @@ import re
 
 from flask import abort, request
 
-from paco.validation import text_problem
+from paco.validation import is_digits, text_problem
 
 # Largest value PostgreSQL's and SQLite's integers share that a page count could mean.
 _MAX_NUMBER = 10**9
@@ -26,7 +26,7 @@ def check_admin_params():
             abort(400, "A parameter contains characters that are not allowed.")
     for name in _NUMBERS:
         value = request.args.get(name)
-        if value is not None and not (value.isdigit() and int(value) <= _MAX_NUMBER):
+        if value is not None and not (is_digits(value) and int(value) <= _MAX_NUMBER):
             abort(400, f"The parameter '{name}' must be a whole number from 0 to {_MAX_NUMBER}.")
     record_id = request.args.get("id")
     if record_id is not None and not _ID_RE.match(record_id):

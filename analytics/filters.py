@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from paco.errors import InvalidInput
 from paco.models import PARTICIPANT_STATUSES
+from paco.validation import is_digits
 
 DEFAULT_DAYS = 90
 DEFAULT_MIN_CELL = 5
@@ -63,7 +64,7 @@ class Filters:
         if start and end and start > end:
             raise InvalidInput("invalid_filter", "The date range ends before it starts.")
         stale = args.get("stale_days") or "14"
-        if not str(stale).isdigit() or not 1 <= int(stale) <= 365:
+        if not is_digits(str(stale)) or not 1 <= int(stale) <= 365:
             raise InvalidInput("invalid_filter", "Days without adherence data must be between 1 and 365.")
         return cls(cohorts=cohorts, start=start, end=end, statuses=statuses, min_cell=min_cell,
                    stale_days=int(stale))

@@ -21,6 +21,12 @@ MAX_JSON_DEPTH = 32
 MAX_ROW_ID = 2**31 - 1
 
 
+def is_digits(text: str) -> bool:
+    """Only the ASCII digits 0-9: ``str.isdigit`` also takes '²' and other Unicode digits, which
+    ``int`` refuses (a 500 the fuzzing found) or reads as numbers nobody typed."""
+    return text.isascii() and text.isdigit()
+
+
 def is_row_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
 

@@ -256,3 +256,11 @@ def test_answers_and_speech_on_demand_are_rate_limited_per_research_id(make_app,
         assert int(r.headers["Retry-After"]) >= 1
         speech = [client.post("/api/v1/audio/speech", headers=headers, json={"prompt": "checkin"}) for _ in range(2)]
         assert [r.get_json()["error"]["code"] for r in speech] == ["speech_off", "rate_limited"]  # no TTS in tests
+
+
+@pytest.mark.parametrize("query", ["days=²", "days=٣", "tz_offset_minutes=¹²⁰"])
+def test_numbers_in_other_scripts_are_refused_not_a_500(client, rid001, query):
+    """Found by the fuzzing: str.isdigit() takes '²', which int() then refuses."""
+    response = client.get(f"{CHECKINS}?{query}", headers=rid001)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] in ("invalid_field", "invalid_tz_offset")

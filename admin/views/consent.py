@@ -12,6 +12,7 @@ from paco.errors import PacoError
 from paco.extensions import db
 from paco.models import Disclaimer, DisclaimerAcknowledgment
 from paco.services import consent
+from paco.validation import is_digits
 
 from ..auth import client_ip
 from ..base import StaffModelView, actor, refusal
@@ -69,7 +70,7 @@ class DisclaimerView(StaffModelView):
     def create_form(self, obj=None):
         form = super().create_form(obj)
         source_id = request.args.get("from", "")
-        if request.method == "GET" and source_id.isdigit():
+        if request.method == "GET" and is_digits(source_id):
             source = db.session.get(Disclaimer, int(source_id))
             if source is not None:
                 form.text.data = source.text

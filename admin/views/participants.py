@@ -12,7 +12,7 @@ from paco.errors import InvalidInput, PacoError
 from paco.extensions import db
 from paco.models import PARTICIPANT_STATUSES, Cohort, ResearchID
 from paco.services import checkins, enrolment
-from paco.validation import check_text
+from paco.validation import check_text, is_digits
 
 from ..auth import client_ip
 from ..base import StaffModelView, actor, counted, refusal
@@ -130,7 +130,7 @@ class ResearchIDView(StaffModelView):
 
     # --- bulk actions --------------------------------------------------------------------
     def _research_ids(self, pks) -> list[str]:
-        keys = [int(pk) for pk in pks if str(pk).isdigit()]
+        keys = [int(pk) for pk in pks if is_digits(str(pk))]
         return list(db.session.execute(
             db.select(ResearchID.research_id).where(ResearchID.id.in_(keys))
         ).scalars())

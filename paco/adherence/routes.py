@@ -9,7 +9,7 @@ from ..auth.tokens import participant_required
 from ..errors import Forbidden, InvalidInput
 from ..rest import json_body
 from ..services import checkins
-from ..validation import field, research_id_field
+from ..validation import field, is_digits, research_id_field
 from . import bp
 
 
@@ -49,14 +49,14 @@ def list_checkins():
 
 def _whole(raw: str, name: str) -> int:
     text = raw.strip()
-    if not text.lstrip("-").isdigit() or len(text) > 6:
+    if not is_digits(text.lstrip("-")) or len(text) > 6:
         raise InvalidInput("invalid_field", f"The parameter '{name}' must be a whole number.")
     return int(text)
 
 
 def _query_offset(raw: str) -> int:
     text = raw.strip()
-    if not text.lstrip("-+").isdigit() or len(text) > 6:
+    if not is_digits(text.lstrip("-+")) or len(text) > 6:
         raise InvalidInput("invalid_tz_offset", "The parameter 'tz_offset_minutes' must be a whole number of "
                                                 "minutes east of UTC.")
     return checkins.check_offset(int(text))
