@@ -44,8 +44,9 @@ def child(url: str, dataset: str, fmt: str) -> dict:
         except PacoError as err:
             rows, refused, size = 0, err.code, 0
         seconds = time.perf_counter() - t0
-    return {"rows": rows, "seconds": round(seconds, 1), "idle_mb": round(idle), "peak_mb": round(_rss_mb()),
-            "growth_mb": round(_rss_mb() - idle), "zip_mb": round(size / 2**20, 1), "refused": refused}
+    peak = _rss_mb()
+    return {"rows": rows, "seconds": round(seconds, 1), "idle_mb": round(idle), "peak_mb": round(peak),
+            "growth_mb": round(peak - idle), "zip_mb": round(size / 2**20, 1), "refused": refused}
 
 
 def run(participants: int = 10_000, days: int = 180, engines=("sqlite", "postgresql"), dataset: str = "messages",

@@ -185,7 +185,7 @@ def current_cohort_days(dialect: str, first_day, last_day, counts: tuple[str, ..
     moved = (sa.select(participants.c.id, _cohort_key().label("cohort_key"), participants.c.status,
                        seen.c.cohort_key.label("counted_key"), seen.c.status.label("counted_status"))
              .join(seen, seen.c.research_key == participants.c.id)
-             .where(sa.or_(seen.c.cohort_key != _cohort_key(), seen.c.status != participants.c.status)).subquery())
+             .where(_counted_elsewhere()).subquery())
 
     def moved_days(key, status, sign: int) -> sa.Select:
         return (sa.select(question_days.c.day, key.label("cohort_key"), status.label("status"),
@@ -329,6 +329,12 @@ def _recompute_questions(conn, old: int, new: int) -> None:
         _remember_participants(conn, moved)
 
 
+def _counted_elsewhere():
+    """A participant whose cohort or status is not the one ``rollup_participants`` counted them under."""
+    seen = rollup_participants
+    return sa.or_(seen.c.cohort_key != _cohort_key(), seen.c.status != participants.c.status)
+
+
 def _cohort_key():
     return sa.func.coalesce(participants.c.cohort_id, NO_COHORT_KEY)
 
@@ -363,8 +369,7 @@ def _moved(conn) -> list[int]:
     return list(conn.execute(
         sa.select(participants.c.id).select_from(participants)
         .outerjoin(seen, seen.c.research_key == participants.c.id)
-        .where(sa.or_(seen.c.research_key.is_(None), seen.c.cohort_key != _cohort_key(),
-                      seen.c.status != participants.c.status))).scalars())
+        .where(sa.or_(seen.c.research_key.is_(None), _counted_elsewhere()))).scalars())
 
 
 def _remember_participants(conn, keys: list[int] | None) -> None:
