@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from paco.models import Cohort, Conversation, Message, ResearchID
-from paco.services.rollups import count_if, current_cohort_days, current_question_days, is_question
+from paco.services.rollups import count_if, current_cohort_days, current_question_days, is_question, utc_day
 
 __all__ = ["count_if", "is_question"]  # shared with the dashboards from the rollups' one definition
 
@@ -61,10 +61,20 @@ def with_cohort(select: sa.Select, filters: Filters) -> sa.Select:
     return select.outerjoin(cohorts, cohorts.c.id == participants.c.cohort_id).where(*participant_clauses(filters))
 
 
-def frame(conn, statement, columns: list[str] | None = None) -> pd.DataFrame:
+def frame(conn, statement, columns: list[str] | None = None, plain: bool = False) -> pd.DataFrame:
+    """A statement's rows as a DataFrame. ``plain``: every column is a number or text, which the
+    driver returns as SQLAlchemy would, so its rows are taken as they come: SQLAlchemy's Row objects
+    and turning them back into tuples cost twice the query on the engagement page's 240,000
+    rollup rows (BENCHMARKS.md, issue 14)."""
     result = conn.execute(statement)
+    names = columns or list(result.keys())
+    if plain:
+        try:
+            return pd.DataFrame(result.cursor.fetchall(), columns=names)
+        finally:
+            result.close()
     # Plain tuples: pandas probes every Row for namedtuple fields, which cost more than the query.
-    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=columns or list(result.keys()))
+    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=names)
 
 
 def in_range(column, filters: Filters) -> list:
@@ -159,14 +169,26 @@ def enrolled_at():
     return sa.func.coalesce(participants.c.enrolled_at, participants.c.created_at)
 
 
-def participant_frame(conn, filters: Filters, enrolled_by_end: bool = False) -> pd.DataFrame:
+def participant_frame(conn, filters: Filters, enrolled_by_end: bool = False, enrolled_day: bool = False
+                      ) -> pd.DataFrame:
     """The participants the filters keep (``research_key``, ``research_id``, ``cohort``), for
     joining small per-participant aggregates in pandas: a join in SQL from these to a
     hundred-thousand-row aggregate is where SQLite's planner picked nested scans (170 s for one
     cohort's engagement page; BENCHMARKS.md, issue 14). ``enrolled_by_end``: only those enrolled by
-    the end of the range."""
-    query = with_cohort(sa.select(participants.c.id.label("research_key"), participants.c.research_id, cohort_name())
-                        .select_from(participants), filters)
+    the end of the range; ``enrolled_day``: with the UTC day of their enrolment as a day number."""
+    columns = [participants.c.id.label("research_key"), participants.c.research_id, cohort_name()]
+    if enrolled_day:
+        dialect = conn.dialect.name
+        columns.append(day_number(utc_day(enrolled_at(), dialect), dialect).label("enrolled_day"))
+    query = with_cohort(sa.select(*columns).select_from(participants), filters)
     if enrolled_by_end:
         query = query.where(enrolled_at() < filters.until)
     return frame(conn, query)
+
+
+def of_participants(column, key, filters: Filters) -> list:
+    """WHERE clauses keeping the rows whose participant the participant filters keep, ``column``
+    holding ``research_ids``' ``key`` (its id or research_id): a sub-select, so that the rows are
+    read without a join."""
+    clauses = participant_clauses(filters)
+    return [column.in_(sa.select(key).where(*clauses))] if clauses else []

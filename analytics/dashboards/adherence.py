@@ -8,6 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from paco.models import AdherenceRecord
+from paco.services.rollups import current_question_days
 
 from .. import figures
 from ..filters import Filters
@@ -15,8 +16,9 @@ from ..model import Dashboard, Panel
 from ..sql import (
     cohort_name,
     frame,
-    from_question_days,
     iso_day_numbers,
+    participant_clauses,
+    participant_frame,
     participants,
     week_number,
     with_cohort,
@@ -32,10 +34,11 @@ records = AdherenceRecord.__table__
 
 def build(conn, filters: Filters) -> Dashboard:
     k = filters.min_cell
-    trend = suppress(over_time(conn, filters), k, ["participants"], {"mean": "participants"})
+    taken = in_range(conn, filters)
+    trend = suppress(over_time(taken), k, ["participants"], {"mean": "participants"})
     trend_plot = trend.assign(series=trend["cohort"] + " · " + trend["measure"])
-    share = suppress(adherent_share(conn, filters), k, ["participants", "adherent"], {"share_adherent": "adherent"})
-    points = engagement_vs_adherence(conn, filters)
+    share = suppress(adherent_share(taken), k, ["participants", "adherent"], {"share_adherent": "adherent"})
+    points = engagement_vs_adherence(conn, filters, taken)
     missing = worklist(conn, filters)
     return Dashboard("adherence", TITLE, [
         Panel("over_time", "Mean adherence by week, cohort and measure", trend,
@@ -56,51 +59,46 @@ def build(conn, filters: Filters) -> Dashboard:
     ], intro="Adherence from every source on one scale, and who needs follow-up.")
 
 
-def _dated(filters: Filters) -> list:
-    return [records.c.date >= filters.first_day, records.c.date <= filters.last_day]
+def in_range(conn, filters: Filters) -> pd.DataFrame:
+    """The range's records of the filtered participants (``research_key``, ``week`` as the day
+    number of its Monday, ``measure``, ``value``, and the participant's ``research_id`` and
+    ``cohort``), read once for the three panels below: each used to group them in SQL, a sort of
+    every record in the range (BENCHMARKS.md, issue 14)."""
+    week = week_number(records.c.date, conn.dialect.name).label("week")
+    taken = frame(conn, sa.select(participants.c.id.label("research_key"), week, records.c.measure, records.c.value)
+                  .select_from(records).join(participants, participants.c.research_id == records.c.research_id)
+                  .where(records.c.date >= filters.first_day, records.c.date <= filters.last_day,
+                         *participant_clauses(filters)), plain=True)
+    people = participant_frame(conn, filters).set_index("research_key")
+    return taken.assign(research_id=taken["research_key"].map(people["research_id"]),
+                        cohort=taken["research_key"].map(people["cohort"]))
 
 
-def _records(filters: Filters, *columns) -> sa.Select:
-    """SELECT over the range's records and their participant (research_ids read by its unique
-    research_id, row by row), the participant filters applied."""
-    return with_cohort(sa.select(*columns).select_from(records).join(
-        participants, participants.c.research_id == records.c.research_id), filters).where(*_dated(filters))
-
-
-def over_time(conn, filters: Filters) -> pd.DataFrame:
-    cohort, bucket = cohort_name(), week_number(records.c.date, conn.dialect.name).label("week")
-    keys = (bucket, cohort, records.c.measure)
-    people = sa.func.count(sa.distinct(records.c.research_id)).label("participants")
-    table = frame(conn, _records(filters, *keys, people, sa.func.avg(records.c.value).label("mean"))
-                  .group_by(*keys).order_by(*keys))
+def over_time(taken: pd.DataFrame) -> pd.DataFrame:
+    table = (taken.groupby(["week", "cohort", "measure"])
+             .agg(participants=("research_key", "nunique"), mean=("value", "mean")).reset_index())
     return iso_day_numbers(table, "week").round({"mean": 3})
 
 
-def adherent_share(conn, filters: Filters) -> pd.DataFrame:
-    cohort, bucket = cohort_name(), week_number(records.c.date, conn.dialect.name).label("week")
-    person_week = (_records(filters, records.c.research_id, bucket, cohort, sa.func.avg(records.c.value).label("mean"))
-                   .group_by(records.c.research_id, bucket, cohort).subquery())
-    table = frame(conn, sa.select(person_week.c.week, person_week.c.cohort,
-                                  sa.func.count().label("participants"),
-                                  sa.func.sum(sa.case((person_week.c.mean >= ADHERENT, 1), else_=0)).label("adherent"))
-                  .group_by(person_week.c.week, person_week.c.cohort)
-                  .order_by(person_week.c.week, person_week.c.cohort))
+def adherent_share(taken: pd.DataFrame) -> pd.DataFrame:
+    person_week = taken.groupby(["research_key", "week", "cohort"])["value"].mean().rename("mean").reset_index()
+    # Rounded first, so that a float sum such as 0.9 + 0.7 counts as the 0.8 it is.
+    person_week["adherent"] = person_week["mean"].round(9) >= ADHERENT
+    table = (person_week.groupby(["week", "cohort"])
+             .agg(participants=("research_key", "size"), adherent=("adherent", "sum")).reset_index())
     table["adherent"] = table["adherent"].astype(int)
     table["share_adherent"] = (table["adherent"] / table["participants"]).round(3)
     return iso_day_numbers(table, "week")
 
 
-def engagement_vs_adherence(conn, filters: Filters) -> pd.DataFrame:
-    cohort = cohort_name()
-    adherence = frame(conn, _records(filters, records.c.research_id, cohort,
-                                     sa.func.avg(records.c.value).label("mean_adherence"))
-                      .group_by(records.c.research_id, cohort)).round({"mean_adherence": 3})
-    rows, select = from_question_days(filters, conn.dialect.name, ("questions",))
-    asked = frame(conn, select(participants.c.research_id.label("research_id"),
-                               sa.func.sum(rows.c.questions).label("questions"))
-                  .group_by(participants.c.research_id))
-    table = adherence.merge(asked, on="research_id", how="left").fillna({"questions": 0})
-    table["questions"] = table["questions"].astype(int)
+def engagement_vs_adherence(conn, filters: Filters, taken: pd.DataFrame) -> pd.DataFrame:
+    table = (taken.groupby(["research_key", "research_id", "cohort"])["value"].mean().round(3)
+             .rename("mean_adherence").reset_index())
+    rows = current_question_days(conn.dialect.name, filters.first_day, filters.last_day, ("questions",))
+    asked = frame(conn, sa.select(rows.c.research_key, sa.func.sum(rows.c.questions))
+                  .where(rows.c.day >= filters.first_day, rows.c.day <= filters.last_day)
+                  .group_by(rows.c.research_key), plain=True).set_index("research_key")
+    table["questions"] = table["research_key"].map(asked.iloc[:, 0]).fillna(0).astype(int)
     return table[["research_id", "cohort", "questions", "mean_adherence"]].sort_values("research_id",
                                                                                        ignore_index=True)
 

@@ -8,22 +8,22 @@ import pandas as pd
 import sqlalchemy as sa
 
 from paco.models.rollups import HOURS
-from paco.services.rollups import current_question_days, utc_day
+from paco.services.rollups import current_question_days
 
 from .. import figures
 from ..filters import Filters
 from ..model import Dashboard, Panel
 from ..sql import (
+    EPOCH,
     cohort_list,
     cohort_name,
     day_number,
-    enrolled_at,
     frame,
     from_cohort_days,
     iso_days,
+    of_participants,
     participant_frame,
     participants,
-    with_cohort,
 )
 from ..suppression import suppress
 
@@ -37,12 +37,15 @@ HOUR_COUNTS = tuple(f"h{h:02d}" for h in HOURS)
 
 def build(conn, filters: Filters) -> Dashboard:
     k = filters.min_cell
-    daily = per_day(conn, filters)
-    shown = suppress(daily, k, ["questions", "conversations"])
-    spread = suppress(per_participant(conn, filters), k, ["participants"])
-    retained = suppress(retention(conn, filters), k, ["active", "eligible"], {"share_active": "active"})
-    lengths = suppress(conversation_length(conn, filters), k, ["conversations"])
-    hours = suppress(time_of_day(conn, filters), k, ["questions"])
+    cohorts = cohort_list(conn, filters)
+    shown = suppress(per_day(conn, filters, cohorts), k, ["questions", "conversations"])
+    people = participant_frame(conn, filters, enrolled_by_end=True, enrolled_day=True)
+    asked = questions(conn, filters)
+    spread = suppress(per_participant(people, asked, filters, cohorts), k, ["participants"])
+    retained = suppress(retention(people, asked, filters, cohorts), k, ["active", "eligible"],
+                        {"share_active": "active"})
+    lengths = suppress(conversation_length(people, asked, filters, cohorts), k, ["conversations"])
+    hours = suppress(time_of_day(conn, filters, cohorts), k, ["questions"])
     return Dashboard("engagement", TITLE, [
         Panel("questions_per_day", "Questions per day", shown[["day", "cohort", "questions"]],
               figures.lines(shown, "day", "questions", "cohort", "questions")),
@@ -64,99 +67,89 @@ def build(conn, filters: Filters) -> Dashboard:
     ], intro="How much participants use PaCo, and for how long after enrolment.")
 
 
-def per_day(conn, filters: Filters) -> pd.DataFrame:
+def per_day(conn, filters: Filters, cohorts: list[str]) -> pd.DataFrame:
     rows, select = from_cohort_days(filters, conn.dialect.name, ("questions",))
     cohort = cohort_name()
     counted = iso_days(frame(conn, select(rows.c.day, cohort, sa.func.sum(rows.c.questions).label("questions"),
                                           sa.func.sum(rows.c.conversations).label("conversations"))
                              .group_by(rows.c.day, cohort)), "day")
     days = pd.date_range(filters.first_day, filters.last_day, freq="D").strftime("%Y-%m-%d")
-    grid = pd.MultiIndex.from_product([days, cohort_list(conn, filters)], names=["day", "cohort"])
-    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["day", "cohort"], how="left")
-    return table.fillna({"questions": 0, "conversations": 0}).astype({"questions": int, "conversations": int})
+    return _grid(counted, "day", days, cohorts, "questions", "conversations")
 
 
-def _by_participant(conn, filters: Filters, statement) -> pd.DataFrame:
-    """A per-participant aggregate (``research_key`` first) with the filtered participants'
-    cohort; participants without a row are kept (their counts are missing)."""
-    people = participant_frame(conn, filters, enrolled_by_end=True)
-    return people.merge(frame(conn, statement), on="research_key", how="left")
+def questions(conn, filters: Filters) -> pd.DataFrame:
+    """The question rollup's rows (``research_key``, ``conversation_key``, ``day`` as a day number,
+    ``questions``) of the filtered participants, every date up to the range's end: what the
+    per-participant panels (retention, the spread, conversation lengths) are computed from in
+    pandas. One read instead of three GROUP BYs, each of which sorted these rows in SQL, and
+    SQLite parsed each participant's enrolment time again for every row (BENCHMARKS.md, issue 14)."""
+    dialect = conn.dialect.name
+    rows = current_question_days(dialect, None, filters.last_day, ("questions",))
+    return frame(conn, sa.select(rows.c.research_key, rows.c.conversation_key,
+                                 day_number(rows.c.day, dialect).label("day"), rows.c.questions)
+                 .where(rows.c.day <= filters.last_day, *of_participants(rows.c.research_key, participants.c.id,
+                                                                          filters)), plain=True)
 
 
-def per_participant(conn, filters: Filters) -> pd.DataFrame:
-    rows = current_question_days(conn.dialect.name, filters.first_day, filters.last_day, ("questions",))
-    asked = _by_participant(conn, filters, sa.select(rows.c.research_key, sa.func.sum(rows.c.questions).label("n"))
-                            .where(rows.c.day >= filters.first_day, rows.c.day <= filters.last_day)
-                            .group_by(rows.c.research_key))
-    n = asked["n"].fillna(0)
+def _in_range(asked: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    first, last = (int((d - EPOCH).days) for d in (filters.first_day, filters.last_day))
+    return asked[(asked["day"] >= first) & (asked["day"] <= last)]
+
+
+def _grid(counted: pd.DataFrame, key: str, values, cohorts: list[str], *counts: str) -> pd.DataFrame:
+    """Every (``key`` value, cohort) pair, zero where nothing was counted."""
+    grid = pd.MultiIndex.from_product([values, cohorts], names=[key, "cohort"])
+    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=[key, "cohort"], how="left")
+    return table.fillna(dict.fromkeys(counts, 0)).astype(dict.fromkeys(counts, int))
+
+
+def per_participant(people: pd.DataFrame, asked: pd.DataFrame, filters: Filters, cohorts: list[str]
+                    ) -> pd.DataFrame:
+    """Participants (enrolled by the range's end) by how many questions they asked in the range."""
+    n = people["research_key"].map(_in_range(asked, filters).groupby("research_key")["questions"].sum()).fillna(0)
     edges = [-1] + [high if high is not None else float("inf") for _, high, _ in PER_PARTICIPANT_BINS]
     order = [label for _, _, label in PER_PARTICIPANT_BINS]
-    asked["questions"] = pd.cut(n, bins=edges, labels=order).astype(str)
-    counted = asked.groupby(["questions", "cohort"]).size().rename("participants").reset_index()
-    grid = pd.MultiIndex.from_product([order, cohort_list(conn, filters)], names=["questions", "cohort"])
-    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["questions", "cohort"], how="left")
-    return table.fillna({"participants": 0}).astype({"participants": int})
+    binned = people.assign(questions=pd.cut(n, bins=edges, labels=order).astype(str))
+    counted = binned.groupby(["questions", "cohort"]).size().rename("participants").reset_index()
+    return _grid(counted, "questions", order, cohorts, "participants")
 
 
-def retention(conn, filters: Filters) -> pd.DataFrame:
+def retention(people: pd.DataFrame, asked: pd.DataFrame, filters: Filters, cohorts: list[str]) -> pd.DataFrame:
     """Weeks are counted in whole UTC days from the day of enrolment (week 0: that day and the six
     after it), over every date up to the range's end."""
-    dialect = conn.dialect.name
-    rows = current_question_days(dialect, None, filters.last_day, ())
-    enrolled_day = day_number(utc_day(enrolled_at(), dialect), dialect)
-    since_enrolment = day_number(rows.c.day, dialect) - enrolled_day
-    week = (since_enrolment // 7).label("week")
-    # Distinct (participant, week) first, then counted per cohort; research_ids is read by its
-    # primary key, row by row.
-    cohort = cohort_name()
-    weeks = (with_cohort(sa.select(rows.c.research_key, week, cohort).select_from(rows)
-                         .join(participants, participants.c.id == rows.c.research_key), filters)
-             .where(rows.c.day <= filters.last_day, since_enrolment >= 0, enrolled_at() < filters.until)
-             .group_by(rows.c.research_key, week, cohort).subquery())
-    active = frame(conn, sa.select(weeks.c.week, weeks.c.cohort, sa.func.count().label("active"))
-                   .group_by(weeks.c.week, weeks.c.cohort))
+    days = asked[["research_key", "day"]].merge(people[["research_key", "cohort", "enrolled_day"]], on="research_key")
+    since = days["day"] - days["enrolled_day"]
+    weeks = days.assign(week=since // 7)[since >= 0].drop_duplicates(["research_key", "week"])
+    active = weeks.groupby(["cohort", "week"]).size()
     # Whole weeks each participant has been enrolled for, by the end of the range.
-    end = day_number(sa.literal(filters.last_day + timedelta(days=1), sa.Date), dialect)
-    weeks_in = ((end - enrolled_day) // 7).label("weeks_in")
-    eligible = frame(conn, with_cohort(sa.select(weeks_in, cohort, sa.func.count().label("n"))
-                                       .select_from(participants), filters)
-                     .where(enrolled_at() < filters.until).group_by(weeks_in, cohort))
+    end = (filters.last_day + timedelta(days=1) - EPOCH).days
+    weeks_in = (end - people["enrolled_day"]) // 7
     out = []
-    for name in cohort_list(conn, filters):
-        mine = eligible[eligible["cohort"] == name]
+    for name in cohorts:
+        mine = weeks_in[people["cohort"] == name]
         for w in range(RETENTION_WEEKS + 1):
-            n = int(mine.loc[mine["weeks_in"] > w, "n"].sum())  # week w is over for them
-            hit = active[(active["cohort"] == name) & (active["week"] == w)]["active"]
-            out.append({"cohort": name, "week": w, "active": int(hit.iloc[0]) if len(hit) else 0, "eligible": n})
+            out.append({"cohort": name, "week": w, "active": int(active.get((name, w), 0)),
+                        "eligible": int((mine > w).sum())})  # week w is over for them
     table = pd.DataFrame(out, columns=["cohort", "week", "active", "eligible"])
     table["share_active"] = (table["active"] / table["eligible"].where(table["eligible"] > 0)).round(3)
     return table
 
 
-def conversation_length(conn, filters: Filters) -> pd.DataFrame:
-    rows = current_question_days(conn.dialect.name, filters.first_day, filters.last_day, ("questions",))
-    lengths = (sa.select(rows.c.conversation_key, rows.c.research_key, sa.func.sum(rows.c.questions).label("n"))
-               .where(rows.c.day >= filters.first_day, rows.c.day <= filters.last_day)
-               .group_by(rows.c.conversation_key, rows.c.research_key).subquery())
-    capped = sa.case((lengths.c.n >= LONGEST, LONGEST), else_=lengths.c.n).label("questions")
-    per_participant = _by_participant(conn, filters, sa.select(lengths.c.research_key, capped,
-                                                               sa.func.count().label("conversations"))
-                                      .group_by(lengths.c.research_key, capped)).dropna(subset=["questions"])
-    counted = per_participant.groupby(["questions", "cohort"])["conversations"].sum().reset_index()
-    counted["questions"] = counted["questions"].astype(int)
-    grid = pd.MultiIndex.from_product([range(1, LONGEST + 1), cohort_list(conn, filters)],
-                                      names=["questions", "cohort"])
-    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["questions", "cohort"], how="left")
-    return table.fillna({"conversations": 0}).astype({"conversations": int})
+def conversation_length(people: pd.DataFrame, asked: pd.DataFrame, filters: Filters, cohorts: list[str]
+                        ) -> pd.DataFrame:
+    """Conversations by their questions in the range (a conversation can span days)."""
+    lengths = _in_range(asked, filters).groupby(["conversation_key", "research_key"])["questions"].sum()
+    lengths = lengths.clip(upper=LONGEST).rename("questions").reset_index()
+    mine = lengths.merge(people[["research_key", "cohort"]], on="research_key")
+    counted = mine.groupby(["questions", "cohort"]).size().rename("conversations").reset_index()
+    return _grid(counted, "questions", range(1, LONGEST + 1), cohorts, "conversations")
 
 
-def time_of_day(conn, filters: Filters) -> pd.DataFrame:
+def time_of_day(conn, filters: Filters, cohorts: list[str]) -> pd.DataFrame:
     rows, select = from_cohort_days(filters, conn.dialect.name, HOUR_COUNTS)
     cohort = cohort_name()
     sums = frame(conn, select(cohort, *(sa.func.sum(rows.c[name]).label(str(h)) for h, name in zip(HOURS, HOUR_COUNTS)))
                  .group_by(cohort))
     counted = sums.melt(id_vars="cohort", var_name="hour", value_name="questions")
     counted["hour"] = counted["hour"].astype(int)
-    grid = pd.MultiIndex.from_product([range(24), cohort_list(conn, filters)], names=["hour", "cohort"])
-    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["hour", "cohort"], how="left")
-    return table.fillna({"questions": 0}).astype({"questions": int})
+    return _grid(counted, "hour", range(24), cohorts, "questions")
