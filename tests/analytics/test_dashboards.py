@@ -88,6 +88,36 @@ def test_engagement(study):
         (8, "Arm A", 1), (9, "Arm A", 2), (12, "Arm B", 1), (20, "Arm A", 1)]
 
 
+def test_engagement_per_participant_panels_follow_the_filters(study):
+    """The spread, retention and conversation lengths keep only the filtered participants."""
+    only_b = board("engagement", cohort=[str(study["Arm B"])])
+    spread = only_b.panel("per_participant").table
+    assert rows(spread[spread["participants"] > 0], "questions", "cohort", "participants") == [("1-4", "Arm B", 1)]
+    assert rows(only_b.panel("retention").table[lambda t: t["week"] <= 3], "cohort", "week", "active", "eligible") == [
+        ("Arm B", 0, 0, 1), ("Arm B", 1, 0, 1), ("Arm B", 2, 1, 1), ("Arm B", 3, 0, 0)]
+    lengths = only_b.panel("conversation_length").table
+    assert rows(lengths[lengths["conversations"] > 0], "questions", "cohort", "conversations") == [(1, "Arm B", 1)]
+    # A3, the one withdrawn, asked nothing; enrolled three whole weeks by 1 Feb.
+    withdrawn = board("engagement", status=["withdrawn"])
+    spread = withdrawn.panel("per_participant").table
+    assert rows(spread[spread["participants"] > 0], "questions", "cohort", "participants") == [("0", "Arm A", 1)]
+    retention = withdrawn.panel("retention").table
+    assert rows(retention[retention["cohort"] == "Arm A"][lambda t: t["week"] <= 3], "week", "active", "eligible") == [
+        (0, 0, 1), (1, 0, 1), (2, 0, 1), (3, 0, 0)]
+    assert withdrawn.panel("conversation_length").table["conversations"].sum() == 0
+
+
+def test_adherence_follows_the_cohort_filter(study):
+    only_a = board("adherence", cohort=[str(study["Arm A"])])
+    assert rows(only_a.panel("over_time"), "week", "cohort", "measure", "participants", "mean") == [
+        ("2026-01-05", "Arm A", "pill_count", 1, 0.7), ("2026-01-05", "Arm A", "self_report", 2, 0.7),
+        ("2026-01-12", "Arm A", "self_report", 1, 1.0)]
+    assert rows(only_a.panel("adherent"), "week", "participants", "adherent") == [("2026-01-05", 2, 1),
+                                                                                ("2026-01-12", 1, 1)]
+    assert rows(only_a.panel("engagement"), "research_id", "questions", "mean_adherence") == [
+        ("A1", 3, 0.867), ("A2", 1, 0.5)]
+
+
 def test_adherence(study):
     b = board("adherence")
     assert rows(b.panel("over_time"), "week", "cohort", "measure", "participants", "mean") == [
