@@ -26,13 +26,6 @@ messages = Message.__table__
 NO_COHORT = "(no cohort)"
 
 
-def day(column, dialect: str):
-    """The UTC calendar day of a time stamp, as 'YYYY-MM-DD' text."""
-    if dialect == "postgresql":
-        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD")
-    return sa.func.date(column)
-
-
 def week(column, dialect: str):
     """The Monday that starts the time stamp's (UTC) week, or a date's week, as 'YYYY-MM-DD' text."""
     if dialect == "postgresql":
