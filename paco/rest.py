@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Request, g, jsonify, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from .errors import PacoError
@@ -75,7 +76,27 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(err: Exception):
+        if _wants_json() and isinstance(err, DBAPIError) and _unreachable(err):
+            # The database is down or dropped the connection: a moment later may work, and the
+            # client is told so, as for any dependency that is not answering (503, not a bug's 500).
+            log.warning({"event": "database_unavailable", "path": request.path, "error": type(err.orig).__name__})
+            return error_response(503, "unavailable", "The study database is not answering. Please try again in "
+                                  "a minute.", {"Retry-After": "30"})
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not _wants_json():
             return "Internal server error", 500
         return error_response(500, "internal", "Something went wrong on our side. Please try again.")
+
+
+def _unreachable(err: DBAPIError) -> bool:
+    """The database could not be reached or dropped the connection, or is too busy: not a
+    statement it refused (those stay 500s, bugs to fix)."""
+    if err.connection_invalidated:
+        return True
+    orig = err.orig
+    if type(orig).__module__.startswith("psycopg"):
+        # No SQLSTATE: the client could not connect; 08: connection exceptions; 57P: shut down
+        # by an operator or a crash, or not accepting connections yet.
+        state = getattr(orig, "sqlstate", None)
+        return state is None or state.startswith(("08", "57P"))
+    return getattr(orig, "sqlite_errorcode", None) == 5  # SQLITE_BUSY: still locked after the busy timeout

@@ -50,3 +50,18 @@ def test_the_admin_site_and_services_share_one_refusal(app):
         consent.publish(draft, "test", None)
         consent.publish(draft, "test", None)
     assert refused.value.code == "already_published"
+
+
+
+def test_a_database_that_is_not_answering_reads_503_unavailable_on_rest(caplog):
+    """The database is down (nothing listens on its port): the API says so, with a time to come
+    back, instead of a bug's 500."""
+    from paco import create_app
+    from tests.conftest import TEST_SETTINGS
+
+    app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/test"})
+    r = app.test_client().post("/api/v1/auth/validate-research-id", json={"research_id": "RID001"})
+    assert r.status_code == 503, r.get_json()
+    assert r.get_json()["error"]["code"] == "unavailable"
+    assert int(r.headers["Retry-After"]) > 0
+    assert not any(record.exc_info for record in caplog.records)  # one warning line, no traceback
