@@ -72,6 +72,10 @@ class SecondOpinion:
     def ready(self) -> bool:
         return self._greenlet.ready()
 
+    def wait_with(self, other: gevent.Greenlet) -> None:
+        """Until the classification has arrived or ``other`` has finished, whichever is first."""
+        gevent.wait([self._greenlet, other], count=1)
+
     def verdict(self, wait: float) -> SafetyFlag | None:
         """The classifier's flag, or None when it says none, failed, or is later than ``wait`` s."""
         try:
@@ -104,21 +108,73 @@ def gate(deltas: Iterator[str], opinion: SecondOpinion, wait: float, on_flag) ->
     """The answer's deltas, held until the classifier has answered; at the latest, at the end of
     the first sentence, where it waits up to ``wait`` seconds for it.
 
+    What was held is let go as soon as the classification arrives, not when the next delta does
+    (up to a token's interval later, added to every held delta): while it holds, the next delta is
+    read in a greenlet of its own, and the gate waits for that or the classifier, whichever is first.
+
     ``on_flag(flag)`` is called when the classifier flags the message; the safety reply's deltas
     are yielded instead of the answer's, whose stream is closed unread.
     """
     held: list[str] = []
     splitter = SentenceSplitter()
-    for delta in deltas:
-        held.append(delta)
-        if opinion.ready() or splitter.feed(delta):
-            break
-    flag = opinion.verdict(wait)
-    if flag is not None:
+    reading: gevent.Greenlet | None = None  # the next delta, being read while the classifier is awaited
+    try:
+        while not opinion.ready():
+            reading = gevent.spawn(_read_next, deltas)
+            opinion.wait_with(reading)
+            if not reading.ready():
+                break  # the classification came first; the delta being read follows what was held
+            delta = _result(reading)
+            reading = None
+            if delta is _END:
+                break
+            held.append(delta)
+            if splitter.feed(delta):
+                break
+        flag = opinion.verdict(wait)
+        if flag is not None:
+            if reading is not None:
+                reading.kill()
+                reading = None
+            if hasattr(deltas, "close"):
+                deltas.close()
+            on_flag(flag)
+            yield from split_deltas(flag.reply)
+            return
+        yield from held
+        if reading is not None:
+            delta = _result(reading)
+            reading = None
+            if delta is _END:
+                return
+            yield delta
+        yield from deltas
+    finally:
+        if reading is not None:  # stopped while a delta was being read: end that read
+            reading.kill()
         if hasattr(deltas, "close"):
             deltas.close()
-        on_flag(flag)
-        yield from split_deltas(flag.reply)
-        return
-    yield from held
-    yield from deltas
+
+
+_END = object()
+
+
+def _read_next(deltas: Iterator[str]):
+    """The next delta, ``_END``, or the error that reading it raised: returned, not raised, since
+    gevent prints a greenlet's uncaught exception whole to stderr (``_result`` raises it)."""
+    try:
+        return next(deltas, _END)
+    except Exception as err:  # noqa: BLE001 - raised again by _result in the turn's greenlet
+        return _Failed(err)
+
+
+class _Failed:
+    def __init__(self, error: Exception):
+        self.error = error
+
+
+def _result(reading: gevent.Greenlet):
+    value = reading.get()
+    if isinstance(value, _Failed):
+        raise value.error
+    return value

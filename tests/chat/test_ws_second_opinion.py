@@ -99,3 +99,66 @@ def test_a_classifier_error_is_logged_once_without_a_traceback(capfd, caplog):
         assert opinion.verdict(wait=1) is None
     assert "second_opinion_failed" in caplog.text and "ConnectionError" in caplog.text
     assert "Traceback" not in capfd.readouterr().err
+
+
+def _opinion(category: str, after: float):
+    """A SecondOpinion whose classifier answers ``category`` after ``after`` seconds."""
+    import contextlib
+    import json
+    from types import SimpleNamespace
+
+    import gevent
+
+    from paco.assistant.second_opinion import SecondOpinion
+
+    class Answering:
+        @contextlib.contextmanager
+        def create(self, **_):
+            gevent.sleep(after)
+            content = json.dumps({"category": category})
+            yield SimpleNamespace(read=lambda: json.dumps({"choices": [{"message": {"content": content}}]}))
+
+    client = SimpleNamespace(chat=SimpleNamespace(completions=SimpleNamespace(with_streaming_response=Answering())))
+    return SecondOpinion(SimpleNamespace(name="openai", client=client), "m", "hello", timeout=2)
+
+
+def _slow_answer(gap: float, closed: list):
+    """An answer's stream: its first words at once, the rest after ``gap`` seconds."""
+    import gevent
+
+    try:
+        yield "The sea "
+        gevent.sleep(gap)
+        yield "is calm. "
+        yield "Boats are out."
+    finally:
+        closed.append(True)
+
+
+def test_what_was_held_goes_as_soon_as_the_classification_arrives():
+    """Not when the answer's next words do: a slow stream added its whole gap to what was held."""
+    import time
+
+    from paco.assistant.second_opinion import gate
+
+    closed: list = []
+    start = time.monotonic()
+    deltas = gate(_slow_answer(1.0, closed), _opinion("none", 0.05), wait=2, on_flag=None)
+    assert next(deltas) == "The sea "
+    assert time.monotonic() - start < 0.5
+    assert list(deltas) == ["is calm. ", "Boats are out."]
+    assert closed == [True]
+
+
+def test_a_flag_closes_the_stream_being_read_while_the_classification_was_awaited():
+    import time
+
+    from paco.assistant.second_opinion import gate
+
+    closed, flags = [], []
+    start = time.monotonic()
+    deltas = gate(_slow_answer(1.0, closed), _opinion("crisis", 0.05), wait=2, on_flag=flags.append)
+    shown = "".join(deltas)
+    assert time.monotonic() - start < 0.5
+    assert shown == category_replies()["crisis"] and "sea" not in shown
+    assert [f.layer for f in flags] == ["classifier"] and closed == [True]
