@@ -41,9 +41,11 @@ def measure(server: LiveServer, tokens_file: Path, level: int, duration: float, 
     }
 
 
-def run(levels=LEVELS, duration: float = 20, warmup: float = 5) -> list[dict]:
+def run(levels=LEVELS, duration: float = 20, warmup: float = 5, classify_ms: int | None = None) -> list[dict]:
+    """``classify_ms``: when the safety classifier's stand-in answers (default: 100 ms after the
+    answer's first token, whose first deltas are then held until it does; 0: before it)."""
     rows = []
-    with BenchWorld(participants=max(levels), stamp=True) as world:
+    with BenchWorld(participants=max(levels), stamp=True, classify_ms=classify_ms) as world:
         tokens_file = world.workdir / "tokens.txt"
         tokens_file.write_text("\n".join(token for _, token in world.tokens))
         for level in levels:

@@ -91,7 +91,7 @@ def pin_workers(server: LiveServer) -> None:
 
 class BenchWorld:
     def __init__(self, participants: int, stamp: bool = False, server_env: dict | None = None, instances: int = 1,
-                 first_token_ms: int = LLM_FIRST_TOKEN_MS):
+                 first_token_ms: int = LLM_FIRST_TOKEN_MS, classify_ms: int | None = None):
         self.participants = participants
         self.instances = instances
         self.workdir = Path(tempfile.mkdtemp(prefix="paco-bench-"))
@@ -99,8 +99,11 @@ class BenchWorld:
         self.database_url = create_database(self.engine, str(self.workdir))
         self.openai = StandInProcess("tests.standins.openai_server", {
             "first_token_ms": first_token_ms, "tokens_per_s": LLM_TOKENS_PER_S,
-            # PaCo's safety classification: a first token's wait plus a few tokens, like the answer's
-            "classify_ms": first_token_ms + 100,
+            # PaCo's safety classification: a first token's wait plus a few tokens, like the answer's.
+            # The answer's text is held until it arrives (paco/assistant/second_opinion.py), so its
+            # first ~4 deltas wait up to these 100 ms by design; classify_ms < first_token_ms
+            # measures the relay alone.
+            "classify_ms": first_token_ms + 100 if classify_ms is None else classify_ms,
             "reply": BENCH_REPLY, "stamp": stamp})
         # 4 kB per chunk: about a second of mp3_22050_32 audio per network write.
         self.eleven = StandInProcess("tests.standins.elevenlabs_server", {"first_byte_ms": TTS_FIRST_BYTE_MS,
