@@ -212,3 +212,42 @@ def test_voice_input_shows_the_words_before_sending(visit):
                                     .where(Message.role == "user").order_by(Message.id)).all()
     assert [tuple(row) for row in stored] == [("why do I take aspirin", "voice", "medications"),
                                               ("Can I walk every day?", "text", "walking_exercise")]
+
+
+# A clip of silence (WAV, 8 kHz, 8-bit), ``ms`` long, as a blob address.
+_SILENT_CLIP = """(ms) => {
+  const samples = Math.round(8 * ms), bytes = new Uint8Array(44 + samples).fill(128);
+  const view = new DataView(bytes.buffer), text = (at, s) => [...s].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
+  text(0, 'RIFF'); view.setUint32(4, 36 + samples, true); text(8, 'WAVEfmt '); view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true); view.setUint16(22, 1, true); view.setUint32(24, 8000, true);
+  view.setUint32(28, 8000, true); view.setUint16(32, 1, true); view.setUint16(34, 8, true);
+  text(36, 'data'); view.setUint32(40, samples, true);
+  return URL.createObjectURL(new Blob([bytes], {type: 'audio/wav'}));
+}"""
+
+
+def test_a_sentence_that_arrives_just_as_the_previous_one_ends_plays_once(visit):
+    """At the end of a sentence the element pauses a moment before its 'ended' moves the queue on;
+    a sentence arriving in that moment must not start the one that just ended again."""
+    page = visit.open()
+    page.evaluate(f"""async () => {{
+      const {{ AudioQueue }} = await import('/static/web/js/audio-queue.js');
+      const clip = {_SILENT_CLIP};
+      const element = document.createElement('audio');
+      document.body.append(element);
+      const queue = new AudioQueue(element);
+      const first = clip(300), second = clip(300);
+      window.__played = [];
+      window.__ended = 0;
+      element.addEventListener('play', () => window.__played.push(element.src === first ? 1 : 2));
+      element.addEventListener('ended', () => {{ window.__ended += 1; }});
+      // The second sentence arrives in the moment between the first one's 'pause' and its 'ended'.
+      element.addEventListener('pause', () => {{
+        if (element.ended && !window.__sent) {{ window.__sent = true; queue.add('a', 2, second); queue.finish('a'); }}
+      }});
+      queue.live('a');
+      queue.add('a', 1, first);
+    }}""")
+    visit.until(lambda: page.evaluate("() => window.__ended") >= 2, 10, "both sentences heard")
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.__played") == [1, 2]

@@ -22,6 +22,7 @@ export class AudioQueue extends EventTarget {
     this.paused = false;
     this.blocked = false;
     this.unlocked = false;
+    this.waiting = false;     // the current answer's next sentence has not arrived yet
     element.addEventListener('ended', () => this._next());
     element.addEventListener('error', () => { if (this.current) this._next(); });
   }
@@ -48,7 +49,9 @@ export class AudioQueue extends EventTarget {
     answer.clips.push({ seq, src });
     answer.clips.sort((a, b) => a.seq - b.seq);
     this._emit(key);
-    if (this.current === key && !this.paused && this.audio.paused && !this.blocked) this._play();
+    // Only when the queue waits for this sentence: the element is also paused for a moment at the end of
+    // each sentence, before its 'ended' moves on, and playing then would start that sentence again.
+    if (this.current === key && this.waiting && !this.paused && !this.blocked) this._play();
   }
 
   // All sentences of the answer are known (from the socket, or from the addresses kept for replay).
@@ -92,6 +95,7 @@ export class AudioQueue extends EventTarget {
   stop() {
     const previous = this.current;
     this.current = null;
+    this.waiting = false;
     this.paused = false;
     this.blocked = false;
     this.audio.pause();
@@ -152,8 +156,10 @@ export class AudioQueue extends EventTarget {
     if (!answer) return;
     if (answer.index >= answer.clips.length) {
       if (answer.done) this._end();
-      return; // waiting for the next sentence to arrive
+      else this.waiting = true; // add() plays the next sentence when it arrives
+      return;
     }
+    this.waiting = false;
     const clip = answer.clips[answer.index];
     if (!keepPosition || this.audio.dataset.key !== key || this.audio.dataset.seq !== String(clip.seq)) {
       this.audio.src = clip.src;
@@ -184,6 +190,7 @@ export class AudioQueue extends EventTarget {
   _end() {
     const key = this.current;
     this.current = null;
+    this.waiting = false;
     this.paused = false;
     if (key) this._emit(key);
   }
