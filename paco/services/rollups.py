@@ -46,6 +46,7 @@ from ..models.rollups import (
 
 LAG = timedelta(minutes=10)
 CHUNK = 50_000  # source rows per refresh step: a step is one short transaction
+IN_LIST = 5_000  # keys per IN list: within every driver's limits on bound parameters
 SERIALIZATION_FAILURE = "40001"  # PostgreSQL: a concurrent refresh wrote the same state row
 
 messages, conversations, participants, metrics = (Message.__table__, Conversation.__table__,
@@ -311,8 +312,7 @@ def _recompute_questions(conn, old: int, new: int) -> None:
                .where(messages.c.id > old, messages.c.id <= new).distinct())
     keys = [row[0] for row in conn.execute(touched)]
     days: set = set()
-    for part in range(0, len(keys), 5_000):  # keeps each IN list within every driver's limits
-        chunk = keys[part:part + 5_000]
+    for chunk in _slices(keys):
         mine = question_days.c.conversation_key.in_(chunk)
         days.update(conn.execute(sa.select(question_days.c.day).where(mine).distinct()).scalars())
         conn.execute(question_days.delete().where(mine))
@@ -356,8 +356,7 @@ def _recount_cohorts(conn, days: list | None) -> None:
     if days is None:
         conn.execute(cohort_days.insert().from_select(names, by_cohort(question_days, QUESTION_COUNTS)))
         return
-    for part in range(0, len(days), 500):
-        chunk = days[part:part + 500]
+    for chunk in _slices(days):
         conn.execute(cohort_days.delete().where(cohort_days.c.day.in_(chunk)))
         conn.execute(cohort_days.insert().from_select(
             names, by_cohort(question_days, QUESTION_COUNTS).where(question_days.c.day.in_(chunk))))
@@ -373,14 +372,19 @@ def _moved(conn) -> list[int]:
 
 
 def _remember_participants(conn, keys: list[int] | None) -> None:
+    """Remember the cohort and status of the participants ``keys`` (None: everyone, into an empty table)."""
     query = sa.select(participants.c.id, _cohort_key(), participants.c.status)
-    for part in range(0, len(keys), 5_000) if keys is not None else [None]:
-        chunk = keys[part:part + 5_000] if keys is not None else None
-        if chunk is not None:
-            conn.execute(rollup_participants.delete().where(rollup_participants.c.research_key.in_(chunk)))
-        conn.execute(rollup_participants.insert().from_select(
-            ["research_key", "cohort_key", "status"],
-            query.where(participants.c.id.in_(chunk)) if chunk is not None else query))
+    columns = ["research_key", "cohort_key", "status"]
+    if keys is None:
+        conn.execute(rollup_participants.insert().from_select(columns, query))
+        return
+    for chunk in _slices(keys):
+        conn.execute(rollup_participants.delete().where(rollup_participants.c.research_key.in_(chunk)))
+        conn.execute(rollup_participants.insert().from_select(columns, query.where(participants.c.id.in_(chunk))))
+
+
+def _slices(items: list) -> list[list]:
+    return [items[i:i + IN_LIST] for i in range(0, len(items), IN_LIST)]
 
 
 def _recompute_turns(conn, old: int, new: int) -> None:
