@@ -71,7 +71,21 @@ def frame(conn, statement, columns: list[str] | None = None, plain: bool = False
 
 
 def in_range(column, filters: Filters) -> list:
+    """WHERE clauses keeping time stamps in the range."""
     return [column >= filters.since, column < filters.until]
+
+
+def on_days(column, filters: Filters) -> list:
+    """WHERE clauses keeping dates (a rollup's day, a record's date) in the range."""
+    return [column >= filters.first_day, column <= filters.last_day]
+
+
+def every_cell(counted: pd.DataFrame, axes: dict, *counts: str) -> pd.DataFrame:
+    """``counted`` on every combination of the ``axes`` values (column -> values, in column
+    order), the ``counts`` zero where nothing was counted: a chart and its table show empty cells."""
+    grid = pd.MultiIndex.from_product(list(axes.values()), names=list(axes))
+    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=list(axes), how="left")
+    return table.fillna(dict.fromkeys(counts, 0)).astype(dict.fromkeys(counts, int))
 
 
 def cohort_list(conn, filters: Filters) -> list[str]:
@@ -104,7 +118,7 @@ def from_question_days(filters: Filters, dialect: str, counts: tuple[str, ...] =
     def select(*columns) -> sa.Select:
         return with_cohort(sa.select(*columns).select_from(rows)
                            .join(participants, participants.c.id == rows.c.research_key), filters).where(
-            rows.c.day >= first, rows.c.day <= filters.last_day)
+            *on_days(rows.c.day, filters.with_(start=first)))
     return rows, select
 
 
@@ -116,7 +130,7 @@ def from_cohort_days(filters: Filters, dialect: str, counts: tuple[str, ...]):
 
     def select(*columns) -> sa.Select:
         query = (sa.select(*columns).select_from(rows).outerjoin(cohorts, cohorts.c.id == rows.c.cohort_key)
-                 .where(rows.c.day >= filters.first_day, rows.c.day <= filters.last_day))
+                 .where(*on_days(rows.c.day, filters)))
         if filters.cohorts:
             query = query.where(rows.c.cohort_key.in_(filters.cohorts))
         if filters.statuses:

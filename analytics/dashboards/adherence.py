@@ -17,6 +17,7 @@ from ..sql import (
     cohort_name,
     frame,
     iso_day_numbers,
+    on_days,
     participant_clauses,
     participant_frame,
     participants,
@@ -34,7 +35,7 @@ records = AdherenceRecord.__table__
 
 def build(conn, filters: Filters) -> Dashboard:
     k = filters.min_cell
-    taken = in_range(conn, filters)
+    taken = records_in_range(conn, filters)
     trend = suppress(over_time(taken), k, ["participants"], {"mean": "participants"})
     trend_plot = trend.assign(series=trend["cohort"] + " · " + trend["measure"])
     share = suppress(adherent_share(taken), k, ["participants", "adherent"], {"share_adherent": "adherent"})
@@ -59,7 +60,7 @@ def build(conn, filters: Filters) -> Dashboard:
     ], intro="Adherence from every source on one scale, and who needs follow-up.")
 
 
-def in_range(conn, filters: Filters) -> pd.DataFrame:
+def records_in_range(conn, filters: Filters) -> pd.DataFrame:
     """The range's records of the filtered participants (``research_key``, ``week`` as the day
     number of its Monday, ``measure``, ``value``, and the participant's ``research_id`` and
     ``cohort``), read once for the three panels below: each used to group them in SQL, a sort of
@@ -67,8 +68,7 @@ def in_range(conn, filters: Filters) -> pd.DataFrame:
     week = week_number(records.c.date, conn.dialect.name).label("week")
     taken = frame(conn, sa.select(participants.c.id.label("research_key"), week, records.c.measure, records.c.value)
                   .select_from(records).join(participants, participants.c.research_id == records.c.research_id)
-                  .where(records.c.date >= filters.first_day, records.c.date <= filters.last_day,
-                         *participant_clauses(filters)), plain=True)
+                  .where(*on_days(records.c.date, filters), *participant_clauses(filters)), plain=True)
     people = participant_frame(conn, filters).set_index("research_key")
     return taken.assign(research_id=taken["research_key"].map(people["research_id"]),
                         cohort=taken["research_key"].map(people["cohort"]))
@@ -96,7 +96,7 @@ def engagement_vs_adherence(conn, filters: Filters, taken: pd.DataFrame) -> pd.D
              .rename("mean_adherence").reset_index())
     rows = current_question_days(conn.dialect.name, filters.first_day, filters.last_day, ("questions",))
     asked = frame(conn, sa.select(rows.c.research_key, sa.func.sum(rows.c.questions))
-                  .where(rows.c.day >= filters.first_day, rows.c.day <= filters.last_day)
+                  .where(*on_days(rows.c.day, filters))
                   .group_by(rows.c.research_key), plain=True).set_index("research_key")
     table["questions"] = table["research_key"].map(asked.iloc[:, 0]).fillna(0).astype(int)
     return table[["research_id", "cohort", "questions", "mean_adherence"]].sort_values("research_id",

@@ -11,7 +11,7 @@ from paco.models import BARRIERS, AdherenceRecord, Checkin
 from .. import figures
 from ..filters import Filters
 from ..model import Panel
-from ..sql import cohort_list, cohort_name, count_if, frame, participants, week, with_cohort
+from ..sql import cohort_list, cohort_name, count_if, every_cell, frame, on_days, participants, week, with_cohort
 from ..suppression import suppress
 
 answers = Checkin.__table__
@@ -40,7 +40,7 @@ def panels(conn, filters: Filters) -> list[Panel]:
 def _latest(filters: Filters):
     """The id of each participant-day's latest answer in the range."""
     return (sa.select(sa.func.max(answers.c.id).label("id"), sa.func.count().label("answers"))
-            .where(answers.c.date >= filters.first_day, answers.c.date <= filters.last_day)
+            .where(*on_days(answers.c.date, filters))
             .group_by(answers.c.research_id, answers.c.date).subquery())
 
 
@@ -67,11 +67,9 @@ def barriers_by_cohort(conn, filters: Filters) -> pd.DataFrame:
     rows = frame(conn, with_cohort(
         sa.select(cohort, records.c.barrier, sa.func.count().label("days")).select_from(records)
         .join(participants, participants.c.research_id == records.c.research_id), filters)
-        .where(records.c.barrier.is_not(None), records.c.date >= filters.first_day, records.c.date <= filters.last_day)
+        .where(records.c.barrier.is_not(None), *on_days(records.c.date, filters))
         .group_by(cohort, records.c.barrier))
-    grid = pd.MultiIndex.from_product([cohort_list(conn, filters), list(BARRIERS)], names=["cohort", "barrier"])
-    table = pd.DataFrame(index=grid).reset_index().merge(rows, on=["cohort", "barrier"], how="left")
-    table = table.fillna({"days": 0}).astype({"days": int})
+    table = every_cell(rows, {"cohort": cohort_list(conn, filters), "barrier": list(BARRIERS)}, "days")
     totals = table.groupby("cohort")["days"].transform("sum")
     table["share"] = (table["days"] / totals.where(totals > 0)).round(3)
     return table

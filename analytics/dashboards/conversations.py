@@ -18,6 +18,7 @@ from ..sql import (
     cohorts,
     conversations,
     count_if,
+    every_cell,
     frame,
     from_cohort_days,
     from_messages,
@@ -84,9 +85,7 @@ def topics_by_week(conn, filters: Filters) -> pd.DataFrame:
 
 def topics_by_cohort(conn, filters: Filters) -> pd.DataFrame:
     counted = _topic_sums(conn, filters, lambda rows: cohort_name())
-    grid = pd.MultiIndex.from_product([cohort_list(conn, filters), list(TOPICS)], names=["cohort", "topic"])
-    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=["cohort", "topic"], how="left")
-    table = table.fillna({"questions": 0}).astype({"questions": int})
+    table = every_cell(counted, {"cohort": cohort_list(conn, filters), "topic": list(TOPICS)}, "questions")
     totals = table.groupby("cohort")["questions"].transform("sum")
     table["share"] = (table["questions"] / totals.where(totals > 0)).round(3)
     return _label(table)

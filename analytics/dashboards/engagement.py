@@ -18,6 +18,7 @@ from ..sql import (
     cohort_list,
     cohort_name,
     day_number,
+    every_cell,
     frame,
     from_cohort_days,
     iso_days,
@@ -74,7 +75,7 @@ def per_day(conn, filters: Filters, cohorts: list[str]) -> pd.DataFrame:
                                           sa.func.sum(rows.c.conversations).label("conversations"))
                              .group_by(rows.c.day, cohort)), "day")
     days = pd.date_range(filters.first_day, filters.last_day, freq="D").strftime("%Y-%m-%d")
-    return _grid(counted, "day", days, cohorts, "questions", "conversations")
+    return every_cell(counted, {"day": days, "cohort": cohorts}, "questions", "conversations")
 
 
 def questions(conn, filters: Filters) -> pd.DataFrame:
@@ -91,27 +92,21 @@ def questions(conn, filters: Filters) -> pd.DataFrame:
                                                                           filters)), plain=True)
 
 
-def _in_range(asked: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+def _on_days(asked: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """The rows of ``questions()`` dated in the range."""
     first, last = (int((d - EPOCH).days) for d in (filters.first_day, filters.last_day))
     return asked[(asked["day"] >= first) & (asked["day"] <= last)]
-
-
-def _grid(counted: pd.DataFrame, key: str, values, cohorts: list[str], *counts: str) -> pd.DataFrame:
-    """Every (``key`` value, cohort) pair, zero where nothing was counted."""
-    grid = pd.MultiIndex.from_product([values, cohorts], names=[key, "cohort"])
-    table = pd.DataFrame(index=grid).reset_index().merge(counted, on=[key, "cohort"], how="left")
-    return table.fillna(dict.fromkeys(counts, 0)).astype(dict.fromkeys(counts, int))
 
 
 def per_participant(people: pd.DataFrame, asked: pd.DataFrame, filters: Filters, cohorts: list[str]
                     ) -> pd.DataFrame:
     """Participants (enrolled by the range's end) by how many questions they asked in the range."""
-    n = people["research_key"].map(_in_range(asked, filters).groupby("research_key")["questions"].sum()).fillna(0)
+    n = people["research_key"].map(_on_days(asked, filters).groupby("research_key")["questions"].sum()).fillna(0)
     edges = [-1] + [high if high is not None else float("inf") for _, high, _ in PER_PARTICIPANT_BINS]
     order = [label for _, _, label in PER_PARTICIPANT_BINS]
     binned = people.assign(questions=pd.cut(n, bins=edges, labels=order).astype(str))
     counted = binned.groupby(["questions", "cohort"]).size().rename("participants").reset_index()
-    return _grid(counted, "questions", order, cohorts, "participants")
+    return every_cell(counted, {"questions": order, "cohort": cohorts}, "participants")
 
 
 def retention(people: pd.DataFrame, asked: pd.DataFrame, filters: Filters, cohorts: list[str]) -> pd.DataFrame:
@@ -138,11 +133,11 @@ def retention(people: pd.DataFrame, asked: pd.DataFrame, filters: Filters, cohor
 def conversation_length(people: pd.DataFrame, asked: pd.DataFrame, filters: Filters, cohorts: list[str]
                         ) -> pd.DataFrame:
     """Conversations by their questions in the range (a conversation can span days)."""
-    lengths = _in_range(asked, filters).groupby(["conversation_key", "research_key"])["questions"].sum()
+    lengths = _on_days(asked, filters).groupby(["conversation_key", "research_key"])["questions"].sum()
     lengths = lengths.clip(upper=LONGEST).rename("questions").reset_index()
     mine = lengths.merge(people[["research_key", "cohort"]], on="research_key")
     counted = mine.groupby(["questions", "cohort"]).size().rename("conversations").reset_index()
-    return _grid(counted, "questions", range(1, LONGEST + 1), cohorts, "conversations")
+    return every_cell(counted, {"questions": range(1, LONGEST + 1), "cohort": cohorts}, "conversations")
 
 
 def time_of_day(conn, filters: Filters, cohorts: list[str]) -> pd.DataFrame:
@@ -152,4 +147,4 @@ def time_of_day(conn, filters: Filters, cohorts: list[str]) -> pd.DataFrame:
                  .group_by(cohort))
     counted = sums.melt(id_vars="cohort", var_name="hour", value_name="questions")
     counted["hour"] = counted["hour"].astype(int)
-    return _grid(counted, "hour", range(24), cohorts, "questions")
+    return every_cell(counted, {"hour": range(24), "cohort": cohorts}, "questions")

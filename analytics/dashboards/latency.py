@@ -14,7 +14,7 @@ from paco.services.rollups import current_latency_bins, current_turn_days
 from .. import figures
 from ..filters import Filters
 from ..model import Dashboard, Panel
-from ..sql import frame, iso_days
+from ..sql import frame, iso_days, on_days
 from ..suppression import suppress
 
 TITLE = "Latency"
@@ -55,16 +55,12 @@ def build(conn, filters: Filters) -> Dashboard:
              "applies here: latency is PaCo's, not a cohort's or a participant status's.")
 
 
-def _in_range(rows, filters: Filters) -> list:
-    return [rows.c.day >= filters.first_day, rows.c.day <= filters.last_day]
-
-
 def _bins(conn, filters: Filters, measures: list[str], *keys: str) -> pd.DataFrame:
     """Latency bins summed over ``keys`` (of day, provider, model) and measure, in the range."""
     rows = current_latency_bins(conn.dialect.name)
     columns = [rows.c[k] for k in keys]
     table = frame(conn, sa.select(*columns, rows.c.measure, rows.c.bin, sa.func.sum(rows.c.n).label("n"))
-                  .where(rows.c.measure.in_(measures), *_in_range(rows, filters))
+                  .where(rows.c.measure.in_(measures), *on_days(rows.c.day, filters))
                   .group_by(*columns, rows.c.measure, rows.c.bin)).astype({"n": int, "bin": float})
     return iso_days(table, "day") if "day" in keys else table
 
@@ -111,7 +107,7 @@ def by_provider(conn, filters: Filters) -> pd.DataFrame:
 def _turn_counts(conn, filters: Filters, *counts: str) -> pd.DataFrame:
     rows = current_turn_days(conn.dialect.name)
     table = frame(conn, sa.select(rows.c.day, *(sa.func.sum(rows.c[c]).label(c) for c in counts))
-                  .where(*_in_range(rows, filters)).group_by(rows.c.day).order_by(rows.c.day))
+                  .where(*on_days(rows.c.day, filters)).group_by(rows.c.day).order_by(rows.c.day))
     return iso_days(table.astype({c: int for c in counts}), "day")
 
 

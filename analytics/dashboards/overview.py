@@ -15,6 +15,7 @@ from ..sql import cohort_list, cohort_name, frame, from_cohort_days, from_questi
 from ..suppression import suppress
 
 TITLE = "Overview"
+ASKED = ("questions", "voice", "typed", "escalations")  # the counts summed per cohort
 COUNTS = ["enrolled", "active_7d", "active_30d", "acknowledged_current", "questions", "voice", "typed",
           "escalations"]
 
@@ -56,10 +57,8 @@ def summary(conn, filters: Filters) -> pd.DataFrame:
         someone = select(rows.c.research_key, cohort.label("cohort")).group_by(rows.c.research_key, cohort).subquery()
         active.append(frame(conn, sa.select(someone.c.cohort, sa.func.count().label(f"active_{days}d"))
                             .group_by(someone.c.cohort)))
-    rows, select = from_cohort_days(filters, dialect, ("questions", "voice", "typed", "escalations"))
-    asked = frame(conn, select(cohort, *(sa.func.sum(rows.c[name]).label(label) for name, label in (
-        ("questions", "questions"), ("voice", "voice"), ("typed", "typed"), ("escalations", "escalations"))))
-        .group_by(cohort))
+    rows, select = from_cohort_days(filters, dialect, ASKED)
+    asked = frame(conn, select(cohort, *(sa.func.sum(rows.c[name]).label(name) for name in ASKED)).group_by(cohort))
     acks = DisclaimerAcknowledgment.__table__
     version = current_version(conn)
     acknowledged = frame(conn, with_cohort(
