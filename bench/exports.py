@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import date
 
-
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from .harness import peak_rss_mb
 
 
 def child(url: str, dataset: str, fmt: str) -> dict:
@@ -35,7 +32,7 @@ def child(url: str, dataset: str, fmt: str) -> dict:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context(), tempfile.TemporaryDirectory() as work, db.engine.connect() as conn:
         conn.exec_driver_sql("SELECT 1")
-        idle = _rss_mb()
+        idle = peak_rss_mb()
         t0 = time.perf_counter()
         try:
             everything = Filters(start=date(2000, 1, 1))  # the whole study, not the default 90 days
@@ -44,7 +41,7 @@ def child(url: str, dataset: str, fmt: str) -> dict:
         except PacoError as err:
             rows, refused, size = 0, err.code, 0
         seconds = time.perf_counter() - t0
-    peak = _rss_mb()
+    peak = peak_rss_mb()
     return {"rows": rows, "seconds": round(seconds, 1), "idle_mb": round(idle), "peak_mb": round(peak),
             "growth_mb": round(peak - idle), "zip_mb": round(size / 2**20, 1), "refused": refused}
 

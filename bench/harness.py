@@ -10,6 +10,7 @@ world runs on the others, so the figures are PaCo's, not the load generator's.
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import tempfile
 import uuid
@@ -37,6 +38,11 @@ TTS_FIRST_BYTE_MS = 250
 SECRET = "bench-secret-key-long-enough-for-hs256-signing-0123456789"
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 SERVER_CORE = 0
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux reports ru_maxrss in KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def choose_database() -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import resource
 import tempfile
 import time
 import uuid
@@ -19,11 +18,7 @@ import sqlalchemy as sa
 
 from tests.support.databases import create_database, drop_database
 
-from .harness import LOCAL_POSTGRES
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from .harness import LOCAL_POSTGRES, peak_rss_mb
 
 
 def _files(workdir: str, ids: int, participants: int, days: int) -> tuple[str, str]:
@@ -44,10 +39,10 @@ def _files(workdir: str, ids: int, participants: int, days: int) -> tuple[str, s
 
 
 def _timed(fn):
-    before = _peak_rss_mb()
+    before = peak_rss_mb()
     t0 = time.perf_counter()
     result = fn()
-    return result, time.perf_counter() - t0, max(0.0, _peak_rss_mb() - before)
+    return result, time.perf_counter() - t0, max(0.0, peak_rss_mb() - before)
 
 
 def _orm_per_row(n: int) -> float:
@@ -104,7 +99,7 @@ def run(ids: int = 100_000, participants: int = 10_000, days: int = 100, orm_sli
                 assert r.unchanged == participants * days
                 fig["bulk_ids_per_s"] = ids / fig["ids_s"]
                 fig["orm_ids_per_s"] = _orm_per_row(orm_slice)
-                fig["peak_rss_mb"] = _peak_rss_mb()
+                fig["peak_rss_mb"] = peak_rss_mb()
             from paco.extensions import db
             with app.app_context():
                 db.engine.dispose()
